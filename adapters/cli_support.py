@@ -1,0 +1,93 @@
+"""Plumbing shared by the CLI commands: errors without stack traces, output, incident ids."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+from uuid import UUID
+
+import psycopg
+import psycopg_pool
+import typer
+from eventsourcing.persistence import PersistenceError
+from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
+
+from adapters.storage import StoreConfig, open_service, store_config
+from adapters.users import UserRegistry
+from domain.actor import Actor
+from domain.errors import NimrsError
+from domain.vpcr import incident_id_for_case
+from workflows.service import IncidentService
+
+# Exit codes scripts can rely on (docs/cli.md).
+EXIT_CODES = {"validation": 3, "not_found": 4, "forbidden": 5, "conflict": 6, "error": 1}
+UNAVAILABLE = 7
+STORE_ERRORS = (PersistenceError, SQLAlchemyError, psycopg.Error, psycopg_pool.PoolTimeout, OSError)
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def emit(data: Any, as_json: bool, render: Callable[[Any], None] | None = None) -> None:
+    if as_json or render is None:
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    else:
+        render(data)
+
+
+def fail(kind: str, message: str, problems: list[str], as_json: bool, code: int) -> None:
+    if as_json:
+        document = {"error": kind, "message": message, "problems": problems}
+        sys.stderr.write(json.dumps(document) + "\n")
+    else:
+        err.print(f"[bold red]error:[/] {message}", highlight=False)
+        for problem in problems:
+            err.print(f"  - {problem}", highlight=False)
+    raise typer.Exit(code)
+
+
+def handles_errors(fn: F) -> F:
+    """Turn every expected failure into a message and an exit code: never a stack trace."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        as_json = bool(kwargs.get("as_json"))
+        try:
+            return fn(*args, **kwargs)
+        except NimrsError as error:
+            fail(error.kind, error.message, error.problems, as_json, EXIT_CODES.get(error.kind, 1))
+        except STORE_ERRORS as error:
+            fail("unavailable", f"cannot use the store ({store_config().describe()}): {error}", [], as_json,
+                 UNAVAILABLE)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def session() -> Iterator[tuple[IncidentService, UserRegistry, StoreConfig]]:
+    config = store_config()
+    service = open_service(config)
+    registry = UserRegistry.open(config)
+    try:
+        yield service, registry, config
+    finally:
+        registry.dispose()
+        service.close()
+
+
+def incident_id(reference: str) -> UUID:
+    """An incident is named by its id or by its JC case number."""
+    try:
+        return UUID(reference)
+    except ValueError:
+        return incident_id_for_case(reference)
+
+
+def actor_for(registry: UserRegistry, user: str) -> Actor:
+    return registry.get(user)

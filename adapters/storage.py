@@ -1,0 +1,81 @@
+"""Persistence wiring: one variable, ``NIMRS_DATABASE_URL``, picks the event store.
+
+- unset, or ``sqlite:///path/to/file.db``: an embedded SQLite file (default ``./nimrs.db``);
+- ``postgresql://user[:password]@host[:port]/dbname``: PostgreSQL, for production and scale.
+
+``NIMRS_CIPHER_KEY`` (base64 of 16, 24 or 32 random bytes; ``nimrs keygen`` makes one)
+turns on AES-GCM encryption at rest of every event payload, compressed first.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from domain.errors import ValidationFailed
+from workflows.service import Clock, IncidentService, utc_now
+
+DEFAULT_URL = "sqlite:///nimrs.db"
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    url: str
+    kind: str  # "sqlite" or "postgres"
+    env: dict[str, str]
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.env['SQLITE_DBNAME']}"
+        return "postgresql+psycopg://" + self.url.split("://", 1)[1]
+
+    def describe(self) -> str:
+        """The URL without any password, for messages and logs."""
+        parts = urlsplit(self.url)
+        if parts.password:
+            return self.url.replace(f":{parts.password}@", ":***@")
+        return self.url
+
+
+def store_config(environ: Mapping[str, str] | None = None) -> StoreConfig:
+    environ = os.environ if environ is None else environ
+    url = environ.get("NIMRS_DATABASE_URL") or DEFAULT_URL
+    env = _store_env(url)
+    key = environ.get("NIMRS_CIPHER_KEY")
+    if key:
+        env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=key,
+                   COMPRESSOR_TOPIC="eventsourcing.compressor:ZlibCompressor")
+    return StoreConfig(url=url, kind="sqlite" if url.startswith("sqlite") else "postgres", env=env)
+
+
+def _store_env(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = unquote(url.split(":///", 1)[1]) if ":///" in url else ""
+        if not path:
+            raise ValidationFailed(f"NIMRS_DATABASE_URL {url!r} names no file; use sqlite:///path/to/nimrs.db")
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path, "SQLITE_LOCK_TIMEOUT": "10"}
+    if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        dbname = parts.path.lstrip("/")
+        if not dbname or not parts.hostname:
+            raise ValidationFailed(f"NIMRS_DATABASE_URL {url!r} needs a host and a database name")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(dbname),
+            "POSTGRES_HOST": parts.hostname,
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+        }
+    raise ValidationFailed(f"NIMRS_DATABASE_URL {url!r}: the scheme must be sqlite or postgresql")
+
+
+def open_service(config: StoreConfig | None = None, clock: Clock = utc_now) -> IncidentService:
+    config = config or store_config()
+    return IncidentService(env=config.env, clock=clock)

@@ -1,0 +1,70 @@
+"""Reporting clocks: when each is due, and whether it was met on time, late or is still open.
+
+A clock of N days is due at the end of the local calendar day (America/New_York) N days after
+the local date of its start. Days late are counted in local calendar days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from domain.errors import ValidationFailed
+
+LOCAL_ZONE = ZoneInfo("America/New_York")
+
+
+def require_aware(value: datetime, what: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationFailed(f"{what} must include a time zone offset, got {value.isoformat()}")
+    return value
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_ZONE).date()
+
+
+def due_at(start: datetime, days: int) -> datetime:
+    require_aware(start, "a clock's start")
+    due_date = local_date(start) + timedelta(days=days)
+    return datetime.combine(due_date, time.max, tzinfo=LOCAL_ZONE).astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    name: str
+    days: int
+    start: datetime
+    due: datetime
+
+    @classmethod
+    def starting(cls, name: str, days: int, start: datetime) -> Deadline:
+        return cls(name, days, start, due_at(start, days))
+
+    def status(self, met_at: datetime | None, now: datetime) -> dict[str, object]:
+        """The clock as of ``now``: met (on time or late by N days), overdue, or open."""
+        result: dict[str, object] = {
+            "name": self.name,
+            "days": self.days,
+            "start": self.start.isoformat(),
+            "due": self.due.isoformat(),
+            "met_at": None,
+            "days_late": 0,
+            "days_left": None,
+        }
+        if met_at is not None and met_at <= now:
+            result["met_at"] = met_at.isoformat()
+            if met_at <= self.due:
+                result["status"] = "met_on_time"
+            else:
+                result["status"] = "met_late"
+                result["days_late"] = (local_date(met_at) - local_date(self.due)).days
+            return result
+        if now > self.due:
+            result["status"] = "overdue"
+            result["days_late"] = (local_date(now) - local_date(self.due)).days
+        else:
+            result["status"] = "open"
+            result["days_left"] = (local_date(self.due) - local_date(now)).days
+        return result

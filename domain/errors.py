@@ -1,0 +1,48 @@
+"""Errors the domain and services raise; every message names the problem for a user.
+
+Each carries a ``kind`` the adapters map to an exit code or an HTTP status.
+"""
+
+
+class NimrsError(Exception):
+    kind = "error"
+
+    def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = list(problems or [])
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        return self.message + "\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+class ValidationFailed(NimrsError):
+    """The input is malformed or breaks a domain rule (HTTP 422)."""
+
+    kind = "validation"
+
+
+class NotFound(NimrsError):
+    """No such incident, code or user, or one outside the caller's facility (HTTP 404)."""
+
+    kind = "not_found"
+
+
+class PermissionDenied(NimrsError):
+    """The caller's security level does not allow the action (HTTP 403)."""
+
+    kind = "forbidden"
+
+
+class TransitionRefused(NimrsError):
+    """The workflow does not allow the action in the incident's state (HTTP 409)."""
+
+    kind = "conflict"
+
+
+class Conflict(NimrsError):
+    """A concurrent or duplicate write (stale version, re-delivered content that differs)."""
+
+    kind = "conflict"

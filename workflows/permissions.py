@@ -1,0 +1,44 @@
+"""Who may do what, for which facility (NIMRS FAQ security groups).
+
+Level 1 does everything, including every submission (Email OMH, Email JC), closing,
+reopening and amending a submitted report. Level 2 receives, imports, creates and edits
+drafts and works investigations, but cannot submit. Level 3 only reads. Everyone acts
+only within their own facility; another facility's incidents are reported as not found,
+so their existence is not disclosed.
+"""
+
+from domain.actor import Actor
+from domain.errors import NotFound, PermissionDenied
+from domain.vocabulary import Level
+
+L1, L2, L3 = Level.SUBMITTER, Level.EDITOR, Level.READER
+
+ALLOWED: dict[str, frozenset[Level]] = {
+    "receive": frozenset({L1, L2}),
+    "create": frozenset({L1, L2}),
+    "import_report": frozenset({L1, L2}),
+    "record_details": frozenset({L1, L2}),
+    "start_investigation": frozenset({L1, L2}),
+    "document_findings": frozenset({L1, L2}),
+    "email_omh": frozenset({L1}),
+    "email_jc": frozenset({L1}),
+    "close": frozenset({L1}),
+    "reopen": frozenset({L1}),
+    "amend": frozenset({L1}),
+    "read": frozenset({L1, L2, L3}),
+}
+
+
+def may(actor: Actor, action: str) -> bool:
+    return actor.level in ALLOWED[action]
+
+
+def require_level(actor: Actor, action: str) -> None:
+    if not may(actor, action):
+        levels = " or ".join(f"Level {int(level)}" for level in sorted(ALLOWED[action]))
+        raise PermissionDenied(f"{action} needs {levels}; user {actor.user_id!r} is Level {int(actor.level)}")
+
+
+def require_facility(actor: Actor, facility: str, what: str) -> None:
+    if actor.facility != facility:
+        raise NotFound(f"{what} not found in facility {actor.facility!r}")

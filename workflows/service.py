@@ -1,0 +1,189 @@
+"""Application services: one method per use case. Each loads, checks, calls the aggregate, saves.
+
+The clock is injected (``clock``) so tests and replays control time. A refused command
+raises before anything is saved, so the event store is unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain.actor import Actor
+from domain.errors import Conflict, NotFound
+from domain.incident import Incident
+from domain.rules import DEFAULT_RULE_SET
+from domain.vpcr import VpcrReport
+from workflows.machine import resolve
+from workflows.permissions import require_facility, require_level
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class BulkReceipt:
+    received: list[UUID] = field(default_factory=list)
+    duplicates: list[UUID] = field(default_factory=list)
+
+
+def _differences(existing: Incident, report: VpcrReport) -> list[str]:
+    """Fields in which a re-delivered report differs from the one already received."""
+    received = {
+        "jc_case_number": existing.jc_case_number, "jc_reported_at": existing.jc_reported_at,
+        "facility": existing.facility, "program": existing.program, "setting": existing.setting,
+        "summary": existing.summary, "rule_set": existing.rule_set_name,
+    }
+    delivered = report.as_event_fields()
+    return [f"{name}: received {value!r}, now {delivered[name]!r}" for name, value in received.items()
+            if value != delivered[name]]
+
+
+class IncidentService(Application[UUID]):
+    name = "nimrs"
+
+    def __init__(self, env: dict[str, str] | None = None, clock: Clock = utc_now) -> None:
+        super().__init__(env)
+        self.clock = clock
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def load(self, incident_id: UUID, version: int | None = None) -> Incident:
+        try:
+            incident = self.repository.get(incident_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(f"incident {incident_id} not found") from None
+        assert isinstance(incident, Incident)
+        return incident
+
+    def incident(self, actor: Actor, incident_id: UUID, version: int | None = None) -> Incident:
+        require_level(actor, "read")
+        incident = self.load(incident_id, version)
+        require_facility(actor, incident.facility, f"incident {incident_id}")
+        return incident
+
+    def history(self, actor: Actor, incident_id: UUID) -> list[Incident.Event]:
+        self.incident(actor, incident_id)
+        return list(self.repository.event_store.get(incident_id))
+
+    # -- the JC import queue -----------------------------------------------------------------
+
+    def receive_vpcr_report(self, actor: Actor, report: VpcrReport) -> tuple[UUID, bool]:
+        """Receive one report into the JC import queue; a re-delivery of it is a no-op.
+
+        Returns the incident id and whether this delivery added it.
+        """
+        receipt = self.receive_vpcr_reports(actor, [report])
+        return report.incident_id, bool(receipt.received)
+
+    def receive_vpcr_reports(self, actor: Actor, reports: Sequence[VpcrReport]) -> BulkReceipt:
+        """Receive many reports in one transaction (the bulk path): all are stored, or none."""
+        require_level(actor, "receive")
+        unique: dict[UUID, VpcrReport] = {}
+        for report in reports:
+            require_facility(actor, report.facility, f"facility {report.facility!r}")
+            earlier = unique.setdefault(report.incident_id, report)
+            if earlier != report:
+                raise Conflict(f"JC case {report.jc_case_number} appears twice with different content")
+        receipt = BulkReceipt()
+        now = self.clock()
+        new = [Incident.receive(r, actor, now) for r in unique.values()]
+        try:
+            self.save(*new)
+            receipt.received = [i.id for i in new]
+            return receipt
+        except IntegrityError:
+            pass  # some were received before: sort them out below, then store the rest at once
+        fresh = []
+        for report in unique.values():
+            try:
+                existing = self.load(report.incident_id)
+            except NotFound:
+                fresh.append(Incident.receive(report, actor, now))
+                continue
+            if problems := _differences(existing, report):
+                raise Conflict(f"JC case {report.jc_case_number} was already received with different content",
+                               problems=problems)
+            receipt.duplicates.append(existing.id)
+        self._save(*fresh)
+        receipt.received = [i.id for i in fresh]
+        return receipt
+
+    def create_incident(self, actor: Actor, *, program: str, setting: str, code: str, summary: str,
+                        rules: str = DEFAULT_RULE_SET, incident_id: UUID | None = None) -> UUID:
+        """"New Incident": the OMH-only path, or a local record of a not-reportable incident."""
+        require_level(actor, "create")
+        incident = Incident.create(incident_id or uuid4(), actor, self.clock(), program=program, setting=setting,
+                                   code=code, summary=summary, rules=rules)
+        self._save(incident)
+        return incident.id
+
+    # -- workflow steps ------------------------------------------------------------------------
+
+    def import_report(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
+        return self._step(actor, incident_id, "import_report", expected_version,
+                          lambda i, at, dest: i.import_report(actor, at, dest))
+
+    def record_details(self, actor: Actor, incident_id: UUID, screen: str, fields: dict[str, Any],
+                       expected_version: int | None = None) -> Incident:
+        return self._step(actor, incident_id, "record_details", expected_version,
+                          lambda i, at, _: i.record_details(actor, at, screen, fields))
+
+    def email_omh(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
+        return self._step(actor, incident_id, "email_omh", expected_version,
+                          lambda i, at, dest: i.email_omh(actor, at, dest))
+
+    def email_jc(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
+        """Submit the Report of Death to the JC."""
+        return self._step(actor, incident_id, "email_jc", expected_version,
+                          lambda i, at, dest: i.submit_report_of_death(actor, at, dest))
+
+    def start_investigation(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
+        return self._step(actor, incident_id, "start_investigation", expected_version,
+                          lambda i, at, dest: i.start_investigation(actor, at, dest))
+
+    def document_findings(self, actor: Actor, incident_id: UUID, findings: str,
+                          expected_version: int | None = None) -> Incident:
+        return self._step(actor, incident_id, "document_findings", expected_version,
+                          lambda i, at, _: i.document_findings(actor, at, findings))
+
+    def close_incident(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
+        # Not ``close``: that name is the library Application's own (it closes the store).
+        return self._step(actor, incident_id, "close", expected_version, lambda i, at, dest: i.close(actor, at, dest))
+
+    def reopen(self, actor: Actor, incident_id: UUID, reason: str, expected_version: int | None = None) -> Incident:
+        return self._step(actor, incident_id, "reopen", expected_version,
+                          lambda i, at, dest: i.reopen(actor, at, dest, reason))
+
+    def amend(self, actor: Actor, incident_id: UUID, screen: str, fields: dict[str, Any], reason: str,
+              expected_version: int | None = None) -> Incident:
+        return self._step(actor, incident_id, "amend", expected_version,
+                          lambda i, at, _: i.amend(actor, at, screen, fields, reason))
+
+    def _step(self, actor: Actor, incident_id: UUID, trigger: str, expected_version: int | None,
+              command: Callable[[Incident, datetime, str], None]) -> Incident:
+        require_level(actor, trigger)
+        incident = self.load(incident_id)
+        require_facility(actor, incident.facility, f"incident {incident_id}")
+        if expected_version is not None and expected_version != incident.version:
+            raise Conflict(f"incident {incident_id} is at version {incident.version}, not {expected_version}; "
+                           "reload it and try again")
+        step = resolve(incident, trigger)
+        command(incident, self.clock(), step.dest)
+        self._save(incident)
+        return incident
+
+    def _save(self, *incidents: Incident) -> None:
+        try:
+            self.save(*incidents)
+        except IntegrityError:
+            raise Conflict("the incident was changed by someone else at the same time; reload it and try again") from None
