@@ -69,7 +69,10 @@ def _store_env(url: str) -> dict[str, str]:
             "POSTGRES_PORT": str(parts.port or 5432),
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
-            "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            # Not "y": eventsourcing 9.5.6 names its insert function per schema, not per table, so
+            # the last application to start would route every other's inserts into its own table
+            # (docs/adr/0004-postgres-db-functions-off.md).
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "POSTGRES_LOCK_TIMEOUT": "10",
             "POSTGRES_CONNECT_TIMEOUT": "5",
         }

@@ -86,4 +86,5 @@ OTHER_L1 = actor("elsewhere", 1, "F-002")
 
 
 def stored_event_count(service: IncidentService) -> int:
-    return service.recorder.max_notification_id() or 0
+    """Events actually stored (PostgreSQL sequences leave gaps after a rolled-back insert)."""
+    return len(service.recorder.select_notifications(0, 1_000_000))

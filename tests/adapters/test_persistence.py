@@ -1,0 +1,114 @@
+"""Persistence on a real SQLite file and a real PostgreSQL database (each test gets a fresh one)."""
+
+from base64 import b64encode
+from datetime import timedelta
+
+import pytest
+
+from adapters.samples import vpcr_report
+from adapters.storage import open_service, store_config
+from domain.errors import Conflict, TransitionRefused, ValidationFailed
+from domain.incident import State
+from tests.conftest import L1, L2, stored_event_count
+from tests.workflows.helpers import draft
+
+
+def reopen_store(database_url: str, clock, **extra: str):  # type: ignore[no-untyped-def]
+    return open_service(store_config({"NIMRS_DATABASE_URL": database_url, **extra}), clock)
+
+
+def test_an_incident_survives_a_restart_with_its_history(service, database_url, clock) -> None:
+    iid = draft(service, code="death.suicide", serious_harm=True)
+    service.email_omh(L1, iid)
+    clock.advance(days=1)
+    service.email_jc(L1, iid)
+    expected = service.load(iid)
+    service.close()
+
+    again = reopen_store(database_url, clock)
+    try:
+        loaded = again.load(iid)
+        assert loaded.state == State.REPORT_OF_DEATH_SUBMITTED
+        assert loaded.details == expected.details
+        assert loaded.deadlines == expected.deadlines
+        assert loaded.report_of_death_submitted_at == expected.report_of_death_submitted_at
+        assert [e.actor["user_id"] for e in again.history(L1, iid)][-2:] == ["risk", "risk"]
+        as_imported = again.incident(L1, iid, version=2)
+        assert as_imported.state == State.DRAFT and "clients" not in as_imported.details
+    finally:
+        again.close()
+
+
+def test_refused_commands_leave_the_store_unchanged(service) -> None:
+    iid = draft(service)
+    before = stored_event_count(service)
+    with pytest.raises(TransitionRefused):
+        service.close_incident(L1, iid)
+    with pytest.raises(ValidationFailed):
+        service.record_details(L2, iid, "clients", {"clients": [{"client_id": "C1", "age": "old"}]})
+    assert stored_event_count(service) == before
+
+
+def test_bulk_receive_is_one_transaction_and_idempotent(service, clock) -> None:
+    reports = [vpcr_report(f"2026-B{n:05}", clock() - timedelta(hours=n)) for n in range(300)]
+    first = service.receive_vpcr_reports(L2, reports[:100])
+    assert len(first.received) == 100
+    second = service.receive_vpcr_reports(L2, reports)
+    assert (len(second.received), len(second.duplicates)) == (200, 100)
+    assert stored_event_count(service) == 300
+    clash = [vpcr_report("2026-B99999", clock()), vpcr_report("2026-B00001", clock(), summary="changed")]
+    with pytest.raises(Conflict):
+        service.receive_vpcr_reports(L2, clash)
+    assert stored_event_count(service) == 300
+
+
+def test_a_concurrent_writer_loses_cleanly(service, database_url, clock) -> None:
+    iid = draft(service)
+    other = reopen_store(database_url, clock)
+    try:
+        stale = other.load(iid)
+        service.record_details(L2, iid, "narrative", {"narrative": "First writer"})
+        stale.record_details(L2, clock(), "narrative", {"narrative": "Second writer"})
+        before = stored_event_count(service)
+        with pytest.raises(Conflict, match="changed by someone else"):
+            other._save(stale)
+        assert stored_event_count(service) == before
+        assert service.load(iid).details["narrative"] == "First writer"
+    finally:
+        other.close()
+
+
+def test_event_payloads_can_be_encrypted_at_rest(database_url, clock) -> None:
+    key = b64encode(b"k" * 32).decode()
+    encrypted = reopen_store(database_url, clock, NIMRS_CIPHER_KEY=key)
+    try:
+        iid = draft(encrypted)
+        raw = b"".join(n.state for n in encrypted.recorder.select_notifications(0, 100))
+        assert b"Reported to the JC" not in raw and b"C-1042" not in raw
+        assert encrypted.load(iid).details["clients"][0]["client_id"] == "C-1042"
+    finally:
+        encrypted.close()
+    plain = reopen_store(database_url, clock)
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - without the key the payload cannot be read at all
+            plain.load(iid)
+    finally:
+        plain.close()
+
+
+def test_other_applications_in_the_same_postgres_database_keep_their_own_events(postgres_url, clock) -> None:
+    """Regression: with the library's DB functions on, the last app started took every app's inserts."""
+    from adapters.bench import Baseline, Tally
+
+    config = store_config({"NIMRS_DATABASE_URL": postgres_url})
+    incidents = open_service(config, clock)
+    other = Baseline(env=config.env)
+    try:
+        iid = draft(incidents)
+        other.save(Tally())
+        assert incidents.load(iid).state == State.DRAFT
+        assert {n.topic.split(".")[0] for n in incidents.recorder.select_notifications(0, 100)} == {"nimrs"}
+        assert len(other.recorder.select_notifications(0, 100)) == 1
+    finally:
+        incidents.close()
+        other.close()
