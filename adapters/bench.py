@@ -65,9 +65,10 @@ def bench_database(store: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def interleaved(project: Callable[[], None], baseline: Callable[[], None], blocks: int, per_block: int) -> tuple[float, float]:
+def interleaved(project: Callable[[], object], baseline: Callable[[], object], blocks: int, per_block: int) -> tuple[float, float]:
     """Median seconds per operation of each side, alternating blocks so drift hits both alike."""
-    mine, theirs = [], []
+    mine: list[float] = []
+    theirs: list[float] = []
     for _ in range(blocks):
         for side, samples in ((project, mine), (baseline, theirs)):
             started = time.perf_counter()
@@ -119,7 +120,7 @@ def command_path(service: IncidentService, baseline: Baseline) -> dict[str, floa
         service.record_details(EDITOR, next_incident(), "narrative", {"narrative": f"Account revision {counter[0]}"})
 
     def bare() -> None:
-        tally = baseline.repository.get(next_tally())
+        tally: Tally = baseline.repository.get(next_tally())
         tally.count_one()
         baseline.save(tally)
 

@@ -116,7 +116,11 @@ def users_list(as_json: Json = False) -> None:
     """List the users in the local registry."""
     with session() as (_, registry, _config):
         rows = [actor.as_dict() for actor in registry.all()]
-    emit(rows, as_json, lambda rs: [out.print(f"{r['user_id']}\t{r['facility']}\tLevel {r['level']}") for r in rs])
+    def render(users: list[dict[str, Any]]) -> None:
+        for user in users:
+            out.print(f"{user['user_id']}\t{user['facility']}\tLevel {user['level']}")
+
+    emit(rows, as_json, render)
 
 
 @app.command()

@@ -177,6 +177,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
         """Every event of an incident: what, when and who."""
         with session() as (service, registry, _):
             records = [event_record(e) for e in service.history(actor_for(registry, user), incident_id(reference))]
-        emit(records, as_json, lambda rs: [out.print(
-            f"v{r['version']} {r['recorded_at']} {r['event']} by {r['actor']['user_id'] if r['actor'] else '-'}"
-            f" {json.dumps(r['data'])}", highlight=False) for r in rs])
+        def render(rows: list[dict[str, Any]]) -> None:
+            for r in rows:
+                who = r["actor"]["user_id"] if r["actor"] else "-"
+                out.print(f"v{r['version']} {r['recorded_at']} {r['event']} by {who} {json.dumps(r['data'])}", highlight=False)
+
+        emit(records, as_json, render)

@@ -4,18 +4,18 @@ Events store the plain ``.value`` strings (the library returns enums as plain st
 replay), so these values are part of the stored record: never rename a value.
 """
 
-from enum import Enum
+from enum import Enum, StrEnum
 
 from domain.errors import ValidationFailed
 
 
-class Route(str, Enum):
+class Route(StrEnum):
     JC_AND_OMH = "JC_AND_OMH"
     OMH_ONLY = "OMH_ONLY"
     NOT_REPORTABLE = "NOT_REPORTABLE"
 
 
-class Setting(str, Enum):
+class Setting(StrEnum):
     INPATIENT = "inpatient"
     RESIDENTIAL = "residential"
     CPEP = "cpep"
@@ -26,21 +26,21 @@ ALL_SETTINGS: frozenset[Setting] = frozenset(Setting)
 AROUND_THE_CLOCK = frozenset({Setting.INPATIENT, Setting.RESIDENTIAL, Setting.CPEP})
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     ABUSE_NEGLECT = "abuse_neglect"
     DEATH = "death"
     SIGNIFICANT_INCIDENT = "significant_incident"
     OMH_INCIDENT = "omh_incident"
 
 
-class Harm(str, Enum):
+class Harm(StrEnum):
     """Whether a type counts regardless of harm or only with serious injury or harm."""
 
     REGARDLESS = "regardless_of_harm"
     SERIOUS_HARM_REQUIRED = "only_with_serious_injury_or_harm"
 
 
-class Location(str, Enum):
+class Location(StrEnum):
     """The premises/supervision condition a type sets."""
 
     ANY = "any"
@@ -48,7 +48,7 @@ class Location(str, Enum):
     OFF_SITE = "off_premises_and_not_under_supervision"
 
 
-class ClockName(str, Enum):
+class ClockName(StrEnum):
     REPORT_OF_DEATH = "report_of_death"
     INVESTIGATION = "investigation"
 

@@ -59,7 +59,7 @@ class IncidentService(Application[UUID]):
 
     def load(self, incident_id: UUID, version: int | None = None) -> Incident:
         try:
-            incident = self.repository.get(incident_id, version=version)
+            incident: object = self.repository.get(incident_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"incident {incident_id} not found") from None
         assert isinstance(incident, Incident)
@@ -71,7 +71,8 @@ class IncidentService(Application[UUID]):
         require_facility(actor, incident.facility, f"incident {incident_id}")
         return incident
 
-    def history(self, actor: Actor, incident_id: UUID) -> list[Incident.Event]:
+    def history(self, actor: Actor, incident_id: UUID) -> list[Any]:
+        """Every stored event of the incident, oldest first."""
         self.incident(actor, incident_id)
         return list(self.repository.event_store.get(incident_id))
 

@@ -20,7 +20,7 @@ from domain.charts.common import (
     significant,
     subtype_rows,
 )
-from domain.taxonomy import ClockRule, RuleSet, TaxonomyEntry, everywhere, settings
+from domain.taxonomy import ClockRule, RuleSet, TaxonomyEntry, everywhere
 from domain.vocabulary import Category, ClockName, Harm, Route, Setting
 
 CHART = "001"
