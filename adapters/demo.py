@@ -77,5 +77,5 @@ def _story(service: IncidentService, registry: UserRegistry, db: Path) -> dict[s
                            for c in view["clocks"]) or "no clocks"
         lines.append(f"{view['jc_case_number'] or 'New Incident':14} {view['details']['code']:26} {view['route']:15} "
                      f"{view['state']:20} {clocks}")
-    lines.append("next: nimrs show 2026-DEMO-002 --as risk.manager (with NIMRS_DATABASE_URL=sqlite:///" + str(db) + ")")
+    lines.append(f"look closer: NIMRS_DATABASE_URL=sqlite:///{db} .venv/bin/nimrs show 2026-DEMO-002 --as risk.manager")
     return {"database": str(db), "incidents": views, "text": "\n".join(lines)}

@@ -42,6 +42,12 @@ class TransitionRefused(NimrsError):
     kind = "conflict"
 
 
+class StoredEventsUnreadable(NimrsError):
+    """Stored events cannot be decoded: usually a missing or wrong encryption key."""
+
+    kind = "unreadable"
+
+
 class Conflict(NimrsError):
     """A concurrent or duplicate write (stale version, re-delivered content that differs)."""
 

@@ -13,10 +13,10 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, MapperDeserialisationError
 
 from domain.actor import Actor
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, NotFound, StoredEventsUnreadable
 from domain.incident import Incident
 from domain.rules import DEFAULT_RULE_SET
 from domain.vpcr import VpcrReport
@@ -62,6 +62,10 @@ class IncidentService(Application[UUID]):
             incident: object = self.repository.get(incident_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"incident {incident_id} not found") from None
+        except MapperDeserialisationError:
+            raise StoredEventsUnreadable(
+                f"the stored events of incident {incident_id} cannot be read: NIMRS_CIPHER_KEY is missing "
+                "or is not the key they were written with") from None
         assert isinstance(incident, Incident)
         return incident
 

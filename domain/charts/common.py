@@ -73,6 +73,18 @@ SEXUAL_ASSAULT_SUBTYPES = (
 )
 
 
+def abuse_neglect(chart: str, type_: str, days: int, rows: tuple[tuple[str, str, str], ...]) -> list[TaxonomyEntry]:
+    """Allegations of abuse and neglect: reportable to the JC and OMH wherever they happen."""
+    return [
+        TaxonomyEntry(
+            code=f"an.{slug}", category=Category.ABUSE_NEGLECT, type=type_, subtype=subtype,
+            definition=definition, chart=chart, routes_by_setting=everywhere(JC),
+            clocks=(ClockRule(ClockName.INVESTIGATION, days),), procedure="jc_abuse_neglect",
+        )
+        for slug, subtype, definition in rows
+    ]
+
+
 def death_subtypes(chart: str, routes: dict[Setting, Route], alternatives: tuple[str, ...] = ()) -> list[TaxonomyEntry]:
     return [
         TaxonomyEntry(

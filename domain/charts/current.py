@@ -9,12 +9,13 @@ from domain.charts.common import (
     NOT_REPORTABLE_STEPS,
     OMH_ONLY_STEPS,
     SEXUAL_ASSAULT_SUBTYPES,
+    abuse_neglect,
     death_subtypes,
     omh_incidents,
     significant,
     subtype_rows,
 )
-from domain.taxonomy import ClockRule, RuleSet, TaxonomyEntry, everywhere, settings
+from domain.taxonomy import ClockRule, RuleSet, TaxonomyEntry, settings
 from domain.vocabulary import AROUND_THE_CLOCK, Category, ClockName, Harm, Route, Setting
 
 CHART = "002"
@@ -36,16 +37,6 @@ ABUSE_NEGLECT = (
     ("aversive-conditioning", "Aversive Conditioning", "Using an unpleasant physical stimulus to change behaviour; prohibited in every OMH facility."),
 )
 
-
-def abuse_neglect() -> list[TaxonomyEntry]:
-    return [
-        TaxonomyEntry(
-            code=f"an.{slug}", category=Category.ABUSE_NEGLECT, type="Abuse and Neglect", subtype=subtype,
-            definition=definition, chart=CHART, routes_by_setting=everywhere(JC),
-            clocks=(ClockRule(ClockName.INVESTIGATION, INVESTIGATION_DAYS),), procedure="jc_abuse_neglect",
-        )
-        for slug, subtype, definition in ABUSE_NEGLECT
-    ]
 
 
 def deaths() -> list[TaxonomyEntry]:
@@ -136,6 +127,6 @@ RULES = RuleSet(
     name="current",
     chart=CHART,
     title="OMH NIMRS Definitions for Incident Types and Reportability",
-    entries=(*abuse_neglect(), *deaths(), *significant_incidents(), *omh_incidents(CHART)),
+    entries=(*abuse_neglect(CHART, "Abuse and Neglect", INVESTIGATION_DAYS, ABUSE_NEGLECT), *deaths(), *significant_incidents(), *omh_incidents(CHART)),
     procedures=PROCEDURES,
 )

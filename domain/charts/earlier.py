@@ -15,6 +15,7 @@ from domain.charts.common import (
     NOT_REPORTABLE_STEPS,
     OMH_ONLY_STEPS,
     SEXUAL_ASSAULT_SUBTYPES,
+    abuse_neglect,
     death_subtypes,
     omh_incidents,
     significant,
@@ -47,16 +48,6 @@ MISAPPROPRIATION = (
      "Taking a patient's funds, assets or property by deception, intimidation or similar means, meaning to deprive them of it."),
 )
 
-
-def abuse_neglect() -> list[TaxonomyEntry]:
-    return [
-        TaxonomyEntry(
-            code=f"an.{slug}", category=Category.ABUSE_NEGLECT, type="Abuse/Neglect", subtype=subtype,
-            definition=definition, chart=CHART, routes_by_setting=everywhere(JC),
-            clocks=(ClockRule(ClockName.INVESTIGATION, ABUSE_NEGLECT_DAYS),), procedure="jc_abuse_neglect",
-        )
-        for slug, subtype, definition in ABUSE_NEGLECT
-    ]
 
 
 def deaths() -> list[TaxonomyEntry]:
@@ -132,6 +123,6 @@ RULES = RuleSet(
     name="earlier",
     chart=CHART,
     title="OMH NIMRS Definitions for Incident Types and Severity Ratings",
-    entries=(*abuse_neglect(), *deaths(), *significant_incidents(), *omh_incidents(CHART)),
+    entries=(*abuse_neglect(CHART, "Abuse/Neglect", ABUSE_NEGLECT_DAYS, ABUSE_NEGLECT), *deaths(), *significant_incidents(), *omh_incidents(CHART)),
     procedures=PROCEDURES,
 )

@@ -7,7 +7,7 @@ import pytest
 
 from adapters.samples import vpcr_report
 from adapters.storage import open_service, store_config
-from domain.errors import Conflict, TransitionRefused, ValidationFailed
+from domain.errors import Conflict, StoredEventsUnreadable, TransitionRefused, ValidationFailed
 from domain.incident import State
 from tests.conftest import L1, L2, stored_event_count
 from tests.workflows.helpers import draft
@@ -90,7 +90,7 @@ def test_event_payloads_can_be_encrypted_at_rest(database_url, clock) -> None:
         encrypted.close()
     plain = reopen_store(database_url, clock)
     try:
-        with pytest.raises(Exception):  # noqa: B017 - without the key the payload cannot be read at all
+        with pytest.raises(StoredEventsUnreadable, match="NIMRS_CIPHER_KEY"):
             plain.load(iid)
     finally:
         plain.close()
