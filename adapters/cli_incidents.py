@@ -10,7 +10,7 @@ from uuid import UUID
 
 import typer
 
-from adapters.cli_support import actor_for, emit, handles_errors, incident_id, out, session
+from adapters.cli_support import emit, handles_errors, incident_id, out, session
 from adapters.vpcr_file import read_vpcr_file
 from domain.actor import Actor
 from domain.errors import ValidationFailed
@@ -70,7 +70,7 @@ def _show(service: IncidentService, actor: Actor, iid: UUID, as_json: bool, vers
 
 def _step(user: str, reference: str, as_json: bool, run: Callable[[IncidentService, Actor, UUID], Any]) -> None:
     with session() as (service, registry, _):
-        actor = actor_for(registry, user)
+        actor = registry.get(user)
         iid = incident_id(reference)
         run(service, actor, iid)
         _show(service, actor, iid, as_json)
@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
         """Receive VPCR reports into the JC import queue (a re-delivered report is not duplicated)."""
         reports = read_vpcr_file(file)
         with session() as (service, registry, _):
-            receipt = service.receive_vpcr_reports(actor_for(registry, user), reports)
+            receipt = service.receive_vpcr_reports(registry.get(user), reports)
         result = {"received": [str(i) for i in receipt.received], "duplicates": [str(i) for i in receipt.duplicates]}
         emit(result, as_json, lambda r: out.print(
             f"received {len(r['received'])} new report(s), {len(r['duplicates'])} already in the queue\n"
@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
                rules: Annotated[str, typer.Option("--rules")] = DEFAULT_RULE_SET, as_json: Json = False) -> None:
         """New Incident: enter an incident directly (OMH-only, or recorded locally)."""
         with session() as (service, registry, _):
-            actor = actor_for(registry, user)
+            actor = registry.get(user)
             iid = service.create_incident(actor, program=program, setting=setting, code=code, summary=summary,
                                           rules=rules)
             _show(service, actor, iid, as_json)
@@ -169,14 +169,14 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
              as_json: Json = False) -> None:
         """Show an incident: state, details, clocks and the actions you may take."""
         with session() as (service, registry, _):
-            _show(service, actor_for(registry, user), incident_id(reference), as_json, version)
+            _show(service, registry.get(user), incident_id(reference), as_json, version)
 
     @app.command()
     @handles_errors
     def history(reference: Ref, user: As, as_json: Json = False) -> None:
         """Every event of an incident: what, when and who."""
         with session() as (service, registry, _):
-            records = [event_record(e) for e in service.history(actor_for(registry, user), incident_id(reference))]
+            records = [event_record(e) for e in service.history(registry.get(user), incident_id(reference))]
         def render(rows: list[dict[str, Any]]) -> None:
             for r in rows:
                 who = r["actor"]["user_id"] if r["actor"] else "-"

@@ -19,7 +19,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.storage import StoreConfig, open_service, store_config
 from adapters.users import UserRegistry
-from domain.actor import Actor
 from domain.errors import NimrsError
 from domain.vpcr import incident_id_for_case
 from workflows.service import IncidentService
@@ -87,7 +86,3 @@ def incident_id(reference: str) -> UUID:
         return UUID(reference)
     except ValueError:
         return incident_id_for_case(reference)
-
-
-def actor_for(registry: UserRegistry, user: str) -> Actor:
-    return registry.get(user)

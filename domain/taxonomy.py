@@ -104,9 +104,6 @@ class RuleSet:
                 return candidate
         raise NotFound(f"unknown incident code {code!r} in the {self.name!r} rule set (chart {self.chart})")
 
-    def has(self, code: str) -> bool:
-        return any(e.code == code for e in self.entries)
-
     def steps(self, entry: TaxonomyEntry, route: Route) -> tuple[str, ...]:
         if route is Route.NOT_REPORTABLE:
             return self.procedures["not_reportable"]
