@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from adapters import cli_incidents
+from adapters import cli_incidents, cli_views
 from adapters.cli_support import emit, handles_errors, out, session
 from domain import severity
 from domain.errors import ValidationFailed
@@ -26,6 +26,7 @@ bench_app = typer.Typer(help="Benchmarks printing JSON ratios against a baseline
 app.add_typer(users_app, name="users")
 app.add_typer(bench_app, name="bench")
 cli_incidents.register(app)
+cli_views.register(app)
 
 Rules = Annotated[str, typer.Option("--rules", help="Rule set: current (chart 002) or earlier (chart 001).")]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]

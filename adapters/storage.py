@@ -3,6 +3,10 @@
 - unset, or ``sqlite:///path/to/file.db``: an embedded SQLite file (default ``./nimrs.db``);
 - ``postgresql://user[:password]@host[:port]/dbname``: PostgreSQL, for production and scale.
 
+The read models (``projections``) live next to the events: in a second SQLite file beside the
+first (``nimrs.db`` -> ``nimrs-views.db``: rebuilding them never holds the event store's write
+lock), or in the same PostgreSQL database. ``NIMRS_VIEWS_URL`` may put them elsewhere.
+
 ``NIMRS_CIPHER_KEY`` (base64 of 16, 24 or 32 random bytes; ``nimrs keygen`` makes one)
 turns on AES-GCM encryption at rest of every event payload, compressed first.
 """
@@ -12,7 +16,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.event import listens_for
 
 from domain.errors import ValidationFailed
 from workflows.service import Clock, IncidentService, utc_now
@@ -25,6 +35,7 @@ class StoreConfig:
     url: str
     kind: str  # "sqlite" or "postgres"
     env: dict[str, str]
+    views_url: str = ""
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -48,7 +59,42 @@ def store_config(environ: Mapping[str, str] | None = None) -> StoreConfig:
     if key:
         env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=key,
                    COMPRESSOR_TOPIC="eventsourcing.compressor:ZlibCompressor")
-    return StoreConfig(url=url, kind="sqlite" if url.startswith("sqlite") else "postgres", env=env)
+    kind = "sqlite" if url.startswith("sqlite") else "postgres"
+    views_url = environ.get("NIMRS_VIEWS_URL") or _views_url(url, kind, env)
+    return StoreConfig(url=url, kind=kind, env=env, views_url=views_url)
+
+
+def _views_url(url: str, kind: str, env: dict[str, str]) -> str:
+    if kind == "postgres":
+        return url
+    path = Path(env["SQLITE_DBNAME"])
+    suffix = path.suffix or ".db"
+    return f"sqlite:///{path.with_name(path.stem + '-views' + suffix)}"
+
+
+def sqlalchemy_url(url: str) -> str:
+    if url.startswith("sqlite"):
+        return url
+    return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+def views_engine(config: StoreConfig) -> Engine:
+    """The read models' engine. SQLite: WAL and synchronous=NORMAL (the views are rebuildable)."""
+    url = sqlalchemy_url(config.views_url)
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 10})
+
+    @listens_for(engine, "connect")
+    def _pragmas(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: upserts by incident id touch pages at random
+        cursor.execute("PRAGMA wal_autocheckpoint=16384")  # checkpoint (and sync) every 64 MiB of changes, not 4
+        cursor.close()
+
+    return engine
 
 
 def _store_env(url: str) -> dict[str, str]:

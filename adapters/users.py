@@ -6,6 +6,7 @@ SQLite and PostgreSQL. Sign-in, passwords and roles come with the HTTP issue.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
@@ -49,6 +50,11 @@ class UserRegistry:
         except IntegrityError:
             raise Conflict(f"user {user_id!r} already exists") from None
         return Actor(user_id, facility, Level(level))
+
+    def ensure(self, actor: Actor) -> None:
+        """Add the user unless one of that name exists."""
+        with contextlib.suppress(Conflict):
+            self.add(actor.user_id, actor.facility, int(actor.level))
 
     def get(self, user_id: str) -> Actor:
         with self.engine.connect() as connection:

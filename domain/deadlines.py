@@ -68,3 +68,16 @@ class Deadline:
             result["status"] = "open"
             result["days_left"] = (local_date(self.due) - local_date(now)).days
         return result
+
+
+def parse_moment(text: str, what: str = "a time") -> datetime:
+    """A moment a person typed: ISO 8601 with an offset; without one, New York time; a bare date
+    (``2026-03-01``) means the end of that day in New York ("what was overdue on March 1")."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time.max, tzinfo=LOCAL_ZONE)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(f"{what} must be an ISO 8601 date or date and time, got {text!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL_ZONE)

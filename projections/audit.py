@@ -1,0 +1,184 @@
+"""Audit trail: one row per event: who, when, with what level, state before and after, each
+changed field with its old and new value, and the reason given.
+
+``audit_entries`` is a pure function of an incident's events, so the same rows come from this
+view (across incidents, by actor or time) and from a replay of one incident's stream.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+import orjson
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, select
+from sqlalchemy.engine import Connection
+
+from projections.schema import UtcDateTime, metadata
+from projections.view import Logged, Rows, View, Write
+
+entries = Table(
+    "view_audit_entries", metadata,
+    # On SQLite an INTEGER primary key is the rowid itself: no second index to maintain.
+    Column("position", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("incident_id", String(36), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("facility", String(64), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("actor_id", String(64), nullable=False),
+    Column("actor_facility", String(64), nullable=False),
+    Column("actor_level", Integer, nullable=False),
+    Column("event_type", String(48), nullable=False),
+    Column("state_before", String(32), nullable=True),
+    Column("state_after", String(32), nullable=False),
+    Column("changes", Text, nullable=False),  # JSON: {field: [old, new]}
+    Column("reason", Text, nullable=True),
+    Index("ix_audit_incident", "incident_id", "version"),
+    Index("ix_audit_facility_time", "facility", "recorded_at"),
+    Index("ix_audit_actor_time", "actor_id", "recorded_at"),
+)
+incidents = Table(
+    "view_audit_incidents", metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("facility", String(64), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("fields", Text, nullable=False),  # JSON: the incident's field values, for "old value"
+)
+CSV_COLUMNS = ("position", "incident_id", "version", "facility", "recorded_at", "actor_id", "actor_facility",
+               "actor_level", "event_type", "state_before", "state_after", "changes", "reason")
+
+
+class Known(NamedTuple):
+    """What the audit trail knows of an incident between two events."""
+
+    facility: str = ""
+    state: str | None = None
+    fields: dict[str, Any] = {}  # never mutated: each change makes a new dict
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _new_values(name: str, event: Any) -> dict[str, Any]:
+    if name == "VpcrReportReceived":
+        return {"jc_case_number": event.jc_case_number, "jc_reported_at": _plain(event.jc_reported_at),
+                "facility": event.facility, "program": event.program, "setting": event.setting,
+                "code": event.reported_type, "summary": event.summary, "rule_set": event.rule_set}
+    if name == "CreatedDirectly":
+        return {"facility": event.facility, "program": event.program, "setting": event.setting, "code": event.code,
+                "summary": event.summary, "rule_set": event.rule_set}
+    if name in ("DetailsRecorded", "AmendedAfterSubmission"):
+        return dict(event.fields)
+    if name == "EmailedToOmh":
+        return {"route": event.route}
+    if name == "DeadlineSet":
+        return {f"{event.clock}_due": _plain(event.due)}
+    if name == "FindingsDocumented":
+        return {"findings": event.findings}
+    return {}
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def audit_entry(event: Any, known: Known, name: str | None = None, key: str | None = None,
+                ) -> tuple[dict[str, Any], Known]:
+    """The audit row for one event, and what is known of the incident after it."""
+    name = name or type(event).__name__
+    new = _new_values(name, event)
+    changes = {key: [known.fields.get(key), value] for key, value in new.items() if known.fields.get(key) != value}
+    state_after = getattr(event, "to_state", None) or known.state
+    if name == "VpcrReportReceived":
+        state_after = "jc_import_queue"
+    elif name == "CreatedDirectly":
+        state_after = "draft"
+    after = Known(new.get("facility", known.facility), state_after, {**known.fields, **new} if new else known.fields)
+    actor = event.actor
+    row = {
+        "incident_id": key or str(event.originator_id),
+        "version": event.originator_version,
+        "facility": after.facility,
+        "recorded_at": event.timestamp,
+        "actor_id": actor["user_id"],
+        "actor_facility": actor["facility"],
+        "actor_level": actor["level"],
+        "event_type": name,
+        "state_before": known.state,
+        "state_after": state_after,
+        "changes": changes,
+        "reason": getattr(event, "reason", None),
+    }
+    return row, after
+
+
+def incident_trail(events: Iterable[Any]) -> list[dict[str, Any]]:
+    """One incident's audit rows, replayed from its stored events."""
+    known, rows = Known(), []
+    for event in events:
+        row, known = audit_entry(event, known)
+        rows.append(row)
+    return rows
+
+
+class AuditView(View):
+    name = "audit"
+    tables = (entries, incidents)
+
+    def __init__(self) -> None:
+        self.entries = Rows(entries)
+        self.incidents = Rows(incidents)
+
+    def apply(self, connection: Connection, batch: Sequence[Logged]) -> list[Write]:
+        touched = {item.key for item in batch}
+        loaded = self.incidents.load(connection, touched)
+        known = {key: Known(r[0]["facility"], r[0]["state"], orjson.loads(r[0]["fields"])) for key, r in loaded.items()}
+        new_entries = []
+        for item in batch:
+            row, known[item.key] = audit_entry(item.event, known.get(item.key, Known()), item.name, item.key)
+            row["position"] = item.position
+            row["changes"] = dumps(row["changes"])
+            new_entries.append(row)
+        dialect = connection.dialect.name
+        return [self.entries.upsert(dialect, new_entries, insert_only=True),
+                self.incidents.upsert(dialect, [
+                    {"incident_id": key, "facility": known[key].facility, "state": known[key].state,
+                     "fields": dumps(known[key].fields)} for key in touched])]
+
+
+def as_output(row: Any) -> dict[str, Any]:
+    record = dict(row)
+    record["recorded_at"] = record["recorded_at"].isoformat()
+    if isinstance(record["changes"], str):
+        record["changes"] = orjson.loads(record["changes"])
+    return record
+
+
+def query(connection: Connection, *, facility: str, incident_id: str | None = None, actor_id: str | None = None,
+          since: datetime | None = None, until: datetime | None = None, limit: int | None = 1000,
+          ) -> list[dict[str, Any]]:
+    """Audit rows of one facility's incidents, oldest first, filtered by incident, actor and time."""
+    statement = select(entries).where(entries.c.facility == facility)
+    if incident_id is not None:
+        statement = statement.where(entries.c.incident_id == incident_id)
+    if actor_id is not None:
+        statement = statement.where(entries.c.actor_id == actor_id)
+    if since is not None:
+        statement = statement.where(entries.c.recorded_at >= since)
+    if until is not None:
+        statement = statement.where(entries.c.recorded_at <= until)
+    statement = statement.order_by(entries.c.recorded_at, entries.c.position).limit(limit)
+    return [as_output(row) for row in connection.execute(statement).mappings()]
+
+
+def to_csv(rows: Sequence[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "changes": dumps(row["changes"])})
+    return buffer.getvalue()

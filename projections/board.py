@@ -1,0 +1,180 @@
+"""Supervisor board: per facility, incidents per workflow state and how long they have been in
+it, the JC import queue's waiting count and oldest item, and how many clocks are overdue or due
+soon.
+
+Counts are counters the projection keeps (``view_board_states``; open clocks per due day in
+``view_board_open_clocks``), so the board reads a handful of rows at any size instead of
+grouping a million incidents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, func, select
+from sqlalchemy.engine import Connection
+
+from domain.errors import ValidationFailed
+from domain.incident import State
+from domain.vocabulary import ClockName
+from projections.schema import UtcDateTime, metadata
+from projections.view import Counters, Logged, Rows, View, Write, add
+
+incidents = Table(
+    "view_board_incidents", metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("facility", String(64), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("since", UtcDateTime, nullable=False),
+    Column("jc_case_number", String(64), nullable=True),
+    Column("code", String(64), nullable=False),
+    Column("report_of_death_due", UtcDateTime, nullable=True),  # set only while that clock is open
+    Column("investigation_due", UtcDateTime, nullable=True),
+    Column("report_of_death_submitted", Boolean, nullable=False),
+    Column("closed_once", Boolean, nullable=False),
+    Index("ix_board_state_since", "facility", "state", "since"),
+)
+states = Table(
+    "view_board_states", metadata,
+    Column("facility", String(64), primary_key=True),
+    Column("state", String(32), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+open_clocks = Table(
+    "view_board_open_clocks", metadata,
+    Column("facility", String(64), primary_key=True),
+    Column("clock", String(24), primary_key=True),
+    Column("due_at", UtcDateTime, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+DUE_COLUMN = {ClockName.REPORT_OF_DEATH.value: "report_of_death_due", ClockName.INVESTIGATION.value: "investigation_due"}
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
+
+
+class BoardView(View):
+    name = "board"
+    tables = (incidents, states, open_clocks)
+
+    def __init__(self) -> None:
+        self.rows = Rows(incidents)
+        self.state_counts = Counters(states, ("facility", "state"))
+        self.clock_counts = Counters(open_clocks, ("facility", "clock", "due_at"))
+
+    def apply(self, connection: Connection, batch: Sequence[Logged]) -> list[Write]:
+        creations = {"VpcrReportReceived", "CreatedDirectly"}
+        wanted = {item.key for item in batch if item.name not in creations}
+        known = {key: rows[0] for key, rows in self.rows.load(connection, wanted).items()}
+        state_deltas: dict[tuple[Any, ...], int] = {}
+        clock_deltas: dict[tuple[Any, ...], int] = {}
+        dirty: set[str] = set()
+        for _, key, name, event in batch:
+            if name in creations:
+                state = State.JC_IMPORT_QUEUE if name == "VpcrReportReceived" else State.DRAFT
+                known[key] = {"incident_id": key, "facility": event.facility, "state": state, "since": event.timestamp,
+                              "jc_case_number": getattr(event, "jc_case_number", None),
+                              "code": getattr(event, "reported_type", None) or event.code,
+                              "report_of_death_due": None, "investigation_due": None,
+                              "report_of_death_submitted": False, "closed_once": False}
+                add(state_deltas, (event.facility, state), 1)
+                dirty.add(key)
+                continue
+            row = known[key]
+            facility = row["facility"]
+            to_state = getattr(event, "to_state", None)
+            if to_state is not None and to_state != row["state"]:
+                add(state_deltas, (facility, row["state"]), -1)
+                add(state_deltas, (facility, to_state), 1)
+                row["state"], row["since"] = to_state, event.timestamp
+            if name == "DeadlineSet":
+                met = row["report_of_death_submitted"] if event.clock == ClockName.REPORT_OF_DEATH.value \
+                    else row["closed_once"]
+                if not met:
+                    row[DUE_COLUMN[event.clock]] = _utc(event.due)
+                    add(clock_deltas, (facility, event.clock, _utc(event.due)), 1)
+            elif name == "ReportOfDeathSubmitted":
+                row["report_of_death_submitted"] = True
+                self._meet(row, ClockName.REPORT_OF_DEATH.value, clock_deltas)
+            elif name == "Closed" and not row["closed_once"]:
+                row["closed_once"] = True
+                self._meet(row, ClockName.INVESTIGATION.value, clock_deltas)
+            elif name in ("DetailsRecorded", "AmendedAfterSubmission") and "code" in event.fields:
+                row["code"] = event.fields["code"]
+            dirty.add(key)
+        dialect = connection.dialect.name
+        return [self.rows.upsert(dialect, [known[key] for key in dirty]),
+                *self.state_counts.writes(dialect, state_deltas), *self.clock_counts.writes(dialect, clock_deltas)]
+
+    @staticmethod
+    def _meet(row: dict[str, Any], clock: str, clock_deltas: dict[tuple[Any, ...], int]) -> None:
+        due = row[DUE_COLUMN[clock]]
+        if due is not None:
+            add(clock_deltas, (row["facility"], clock, _utc(due)), -1)
+            row[DUE_COLUMN[clock]] = None
+
+
+def _oldest(connection: Connection, facility: str, state: str) -> Any:
+    query = (select(incidents.c.incident_id, incidents.c.jc_case_number, incidents.c.since)
+             .where(incidents.c.facility == facility, incidents.c.state == state)
+             .order_by(incidents.c.since, incidents.c.incident_id).limit(1))
+    return connection.execute(query).first()
+
+
+def _hours(since: datetime, now: datetime) -> float:
+    return round((now - since).total_seconds() / 3600, 1)
+
+
+def board(connection: Connection, facility: str, now: datetime, soon_days: int = 2) -> dict[str, Any]:
+    """The board of one facility as of ``now``."""
+    counts = dict(connection.execute(select(states.c.state, states.c.count).where(states.c.facility == facility)).all())
+    by_state = []
+    for state in State.ALL:
+        count = counts.get(state, 0)
+        entry: dict[str, Any] = {"state": state, "count": count, "oldest_since": None, "longest_hours_in_state": None}
+        if count and state != State.CLOSED:
+            oldest = _oldest(connection, facility, state)
+            entry.update(oldest_since=oldest.since.isoformat(), longest_hours_in_state=_hours(oldest.since, now),
+                         oldest_incident_id=oldest.incident_id)
+        by_state.append(entry)
+    queue = next(e for e in by_state if e["state"] == State.JC_IMPORT_QUEUE)
+    oldest_waiting = _oldest(connection, facility, State.JC_IMPORT_QUEUE) if queue["count"] else None
+    return {
+        "facility": facility,
+        "as_of": now.isoformat(),
+        "states": by_state,
+        "jc_import_queue": {
+            "waiting": queue["count"],
+            "oldest": None if oldest_waiting is None else {
+                "incident_id": oldest_waiting.incident_id, "jc_case_number": oldest_waiting.jc_case_number,
+                "waiting_since": oldest_waiting.since.isoformat(), "hours_waiting": _hours(oldest_waiting.since, now)},
+        },
+        "clocks": _clock_counts(connection, facility, now, soon_days),
+    }
+
+
+def _clock_counts(connection: Connection, facility: str, now: datetime, soon_days: int) -> dict[str, dict[str, int]]:
+    def summed(*conditions: Any) -> dict[str, int]:
+        query = (select(open_clocks.c.clock, func.sum(open_clocks.c.count))
+                 .where(open_clocks.c.facility == facility, *conditions).group_by(open_clocks.c.clock))
+        return {clock: int(total) for clock, total in connection.execute(query).all()}
+
+    overdue = summed(open_clocks.c.due_at < now)
+    soon = summed(open_clocks.c.due_at >= now, open_clocks.c.due_at < now + timedelta(days=soon_days))
+    return {clock.value: {"overdue": overdue.get(clock.value, 0), "due_soon": soon.get(clock.value, 0)}
+            for clock in ClockName}
+
+
+def in_state(connection: Connection, facility: str, state: str, now: datetime, limit: int = 50,
+             offset: int = 0) -> list[dict[str, Any]]:
+    """The incidents in one state, longest waiting first, with how long each has been in it."""
+    if state not in State.ALL:
+        raise ValidationFailed(f"unknown state {state!r}; expected one of: {', '.join(State.ALL)}")
+    query = (select(incidents).where(incidents.c.facility == facility, incidents.c.state == state)
+             .order_by(incidents.c.since, incidents.c.incident_id).limit(limit).offset(offset))
+    return [{"incident_id": row.incident_id, "jc_case_number": row.jc_case_number, "code": row.code,
+             "state": row.state, "since": row.since.isoformat(), "hours_in_state": _hours(row.since, now)}
+            for row in connection.execute(query)]

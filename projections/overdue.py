@@ -1,0 +1,176 @@
+"""Overdue: one row per set clock (``report_of_death``, ``investigation``) per incident.
+
+A row keeps when the clock was set and when it was met, so "what was overdue as of X" is
+answered as it stood then: a clock counts at X if it was set by X, and is open at X if it
+was not met by X. The status (overdue, due soon, open, met on time, met late) and the days
+late or left are worked out at query time with the domain's own ``Deadline.status``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Column, Index, Integer, String, Table, or_, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
+
+from domain.deadlines import Deadline
+from domain.errors import ValidationFailed
+from domain.vocabulary import ClockName
+from projections.schema import UtcDateTime, metadata
+from projections.view import Logged, Rows, View, Write
+
+clocks = Table(
+    "view_overdue_clocks", metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("clock", String(24), primary_key=True),
+    Column("facility", String(64), nullable=False),
+    Column("program", String(200), nullable=False),
+    Column("jc_case_number", String(64), nullable=True),
+    Column("code", String(64), nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("start_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("set_at", UtcDateTime, nullable=False),
+    Column("met_at", UtcDateTime, nullable=True),
+)
+# The supervisor's question ("what is late in my facility now") reads open clocks only:
+# partial indexes keep that first page a short index range scan at any size.
+OPEN = clocks.c.met_at.is_(None)
+Index("ix_overdue_open_by_facility", clocks.c.facility, clocks.c.due_at, sqlite_where=OPEN, postgresql_where=OPEN)
+Index("ix_overdue_open", clocks.c.due_at, sqlite_where=OPEN, postgresql_where=OPEN)
+Index("ix_overdue_by_facility", clocks.c.facility, clocks.c.due_at)  # as-of queries into the past
+
+incidents = Table(
+    "view_overdue_incidents", metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("facility", String(64), nullable=False),
+    Column("program", String(200), nullable=False),
+    Column("jc_case_number", String(64), nullable=True),
+    Column("code", String(64), nullable=False),
+    Column("first_closed_at", UtcDateTime, nullable=True),
+    Column("report_of_death_at", UtcDateTime, nullable=True),
+)
+STATUSES = ("overdue", "due_soon", "open", "met_on_time", "met_late", "all")
+NEEDS_INCIDENT = {"DetailsRecorded", "AmendedAfterSubmission", "DeadlineSet", "ReportOfDeathSubmitted", "Closed"}
+
+
+def _met_at(incident: dict[str, Any], clock: str) -> datetime | None:
+    # As Incident.clock_met_at: the Report of Death clock is met by that report, the others by first closure.
+    return incident["report_of_death_at"] if clock == ClockName.REPORT_OF_DEATH.value else incident["first_closed_at"]
+
+
+class OverdueView(View):
+    name = "overdue"
+    tables = (clocks, incidents)
+
+    def __init__(self) -> None:
+        self.incident_rows = Rows(incidents)
+        self.clock_rows = Rows(clocks)
+
+    def apply(self, connection: Connection, batch: Sequence[Logged]) -> list[Write]:
+        wanted = {item.key for item in batch if item.name in NEEDS_INCIDENT}
+        known = {key: rows[0] for key, rows in self.incident_rows.load(connection, wanted).items()}
+        set_clocks = self.clock_rows.load(connection, wanted)
+        dirty: set[str] = set()
+        for _, key, name, event in batch:
+            if name in ("VpcrReportReceived", "CreatedDirectly"):
+                known[key] = {"incident_id": key, "facility": event.facility, "program": event.program,
+                              "jc_case_number": getattr(event, "jc_case_number", None),
+                              "code": getattr(event, "reported_type", None) or event.code,
+                              "first_closed_at": None, "report_of_death_at": None}
+                dirty.add(key)
+                continue
+            if name not in NEEDS_INCIDENT:
+                continue
+            incident, rows = known[key], set_clocks.setdefault(key, [])
+            if name in ("DetailsRecorded", "AmendedAfterSubmission"):
+                if "code" not in event.fields:
+                    continue
+                incident["code"] = event.fields["code"]
+                for row in rows:
+                    row["code"] = incident["code"]
+            elif name == "DeadlineSet":
+                rows.append({"incident_id": key, "clock": event.clock, "facility": incident["facility"],
+                             "program": incident["program"], "jc_case_number": incident["jc_case_number"],
+                             "code": incident["code"], "days": event.days, "start_at": event.start,
+                             "due_at": event.due, "set_at": event.timestamp, "met_at": _met_at(incident, event.clock)})
+            elif name == "ReportOfDeathSubmitted" and incident["report_of_death_at"] is None:
+                incident["report_of_death_at"] = event.timestamp
+                self._meet(rows, ClockName.REPORT_OF_DEATH.value, event.timestamp)
+            elif name == "Closed" and incident["first_closed_at"] is None:
+                incident["first_closed_at"] = event.timestamp
+                self._meet(rows, ClockName.INVESTIGATION.value, event.timestamp)
+            dirty.add(key)
+        dialect = connection.dialect.name
+        return [self.incident_rows.upsert(dialect, [known[key] for key in dirty]),
+                self.clock_rows.upsert(dialect, [row for key in dirty for row in set_clocks.get(key, [])])]
+
+    @staticmethod
+    def _meet(rows: list[dict[str, Any]], clock: str, at: datetime) -> None:
+        for row in rows:
+            if row["clock"] == clock and row["met_at"] is None:
+                row["met_at"] = at
+
+
+def _filter(statement: Select[Any], status: str, as_of: datetime, soon: timedelta, current: bool) -> Select[Any]:
+    c = clocks.c
+    # Before "now" a clock may have been met later: open at X means not met by X.
+    open_at = OPEN if current else or_(OPEN, c.met_at > as_of)
+    if status == "overdue":
+        return statement.where(open_at, c.due_at < as_of).order_by(c.due_at, c.incident_id)
+    if status == "due_soon":
+        return statement.where(open_at, c.due_at >= as_of, c.due_at < as_of + soon).order_by(c.due_at, c.incident_id)
+    if status == "open":
+        return statement.where(open_at, c.due_at >= as_of).order_by(c.due_at, c.incident_id)
+    if status == "met_on_time":
+        return statement.where(c.met_at <= as_of, c.met_at <= c.due_at).order_by(c.met_at.desc(), c.incident_id)
+    if status == "met_late":
+        return statement.where(c.met_at <= as_of, c.met_at > c.due_at).order_by(c.met_at.desc(), c.incident_id)
+    return statement.order_by(c.due_at, c.incident_id)
+
+
+def page(connection: Connection, *, facility: str | None, as_of: datetime, current: bool, status: str = "overdue",
+         clock: str | None = None, soon_days: int = 2, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """Clocks as they stood at ``as_of``, most overdue first (met ones: most recently met first).
+
+    ``current`` says that ``as_of`` is at or after every event the view has applied, so a
+    clock open now is simply one never met (the partial index answers it).
+    """
+    if status not in STATUSES:
+        raise ValidationFailed(f"unknown status {status!r}; expected one of: {', '.join(STATUSES)}")
+    if clock is not None and clock not in {c.value for c in ClockName}:
+        raise ValidationFailed(f"unknown clock {clock!r}; expected one of: {', '.join(c.value for c in ClockName)}")
+    if not 1 <= limit <= 1000 or offset < 0 or soon_days < 0:
+        raise ValidationFailed("limit must be 1-1000, offset and soon days not negative")
+    soon = timedelta(days=soon_days)
+    statement = select(clocks)
+    if facility is not None:
+        statement = statement.where(clocks.c.facility == facility)
+    if clock is not None:
+        statement = statement.where(clocks.c.clock == clock)
+    if not current:
+        statement = statement.where(clocks.c.set_at <= as_of)
+    statement = _filter(statement, status, as_of, soon, current).limit(limit).offset(offset)
+    return [_as_output(row, as_of, soon) for row in connection.execute(statement).mappings()]
+
+
+def _as_output(row: Any, as_of: datetime, soon: timedelta) -> dict[str, Any]:
+    deadline = Deadline(row["clock"], row["days"], row["start_at"], row["due_at"])
+    met_at = row["met_at"] if row["met_at"] is not None and row["met_at"] <= as_of else None
+    status = deadline.status(met_at, as_of)
+    if status["status"] == "open" and row["due_at"] < as_of + soon:
+        status["status"] = "due_soon"
+    return {
+        "incident_id": row["incident_id"], "jc_case_number": row["jc_case_number"], "facility": row["facility"],
+        "program": row["program"], "code": row["code"], "clock": row["clock"], "set_at": row["set_at"].isoformat(),
+        **{k: status[k] for k in ("status", "days", "start", "due", "met_at", "days_late", "days_left")},
+    }
+
+
+def first_page_statement(facility: str, as_of: datetime) -> Select[Any]:
+    """The supervisor's first page of overdue clocks now (the query the plan test checks)."""
+    return _filter(select(clocks).where(clocks.c.facility == facility), "overdue", as_of, timedelta(0), True).limit(50)
+

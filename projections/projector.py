@@ -1,0 +1,283 @@
+"""The projector: reads the event log in batches and applies each batch to the views, writing the
+views' rows and their new positions in one transaction (exactly once, whatever kills it).
+
+Several projectors may run against one store: each batch first moves the views' positions
+with a compare-and-set, so a batch another projector already applied rolls back here.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.persistence import MapperDeserialisationError, Notification
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.schema import CreateTable
+
+from domain.errors import NotFound, StoredEventsUnreadable
+from projections.audit import AuditView
+from projections.board import BoardView
+from projections.decoding import LeanDecoder
+from projections.overdue import OverdueView
+from projections.schema import metadata, positions
+from projections.statistics import StatisticsView
+from projections.view import Logged, View, execute
+from workflows.service import Clock, IncidentService, utc_now
+
+OUR_TOPICS = "nimrs.Incident."
+Progress = Callable[[int, int], None]  # (events applied so far, events to apply in all)
+
+
+def all_views() -> list[View]:
+    return [OverdueView(), AuditView(), BoardView(), StatisticsView()]
+
+
+VIEW_NAMES = tuple(view.name for view in all_views())
+
+
+class PositionMoved(Exception):
+    """Another projector applied this batch first; this one rolls back and reads on."""
+
+
+@dataclass(frozen=True)
+class Position:
+    view: str
+    position: int
+    last_event_at: datetime | None
+
+
+class Projector:
+    def __init__(self, source: IncidentService, engine: Engine, views: Sequence[View] | None = None,
+                 batch_size: int = 1000, clock: Clock = utc_now, create_indexes: bool = True) -> None:
+        self.source = source
+        self.engine = engine
+        self.views = list(views) if views is not None else all_views()
+        self.batch_size = batch_size
+        self.clock = clock
+        self.decode = LeanDecoder(source.mapper)
+        metadata.create_all(engine)
+        if create_indexes:  # not in a rebuild's workers: the rebuild indexes once it has loaded
+            self.ensure_indexes()
+        with engine.begin() as connection:
+            present = set(connection.execute(select(positions.c.view)).scalars())
+            missing = [{"view": v.name, "position": 0, "last_event_at": None} for v in self.views if v.name not in present]
+            if missing:
+                connection.execute(insert(positions), missing)
+
+    # -- positions -----------------------------------------------------------------------------
+
+    def positions(self) -> dict[str, Position]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(positions)).all()
+        names = {view.name for view in self.views}
+        return {row.view: Position(row.view, row.position, row.last_event_at) for row in rows if row.view in names}
+
+    def as_of(self) -> datetime | None:
+        """The latest event time every view has applied (None before the first event)."""
+        times = [p.last_event_at for p in self.positions().values()]
+        return None if any(t is None for t in times) else min(t for t in times if t is not None)
+
+    # -- applying batches -----------------------------------------------------------------------
+
+    def _decode(self, notifications: Sequence[Notification]) -> list[Logged]:
+        to_event = self.decode
+        try:
+            decoded = [(n.id, to_event(n)) for n in notifications if n.topic.startswith(OUR_TOPICS)]
+            return [Logged(position, str(event.originator_id), type(event).__name__, event)
+                    for position, event in decoded]
+        except MapperDeserialisationError:
+            raise StoredEventsUnreadable(
+                "the event log cannot be read: NIMRS_CIPHER_KEY is missing or is not the key it was written with",
+            ) from None
+
+    def apply(self, notifications: Sequence[Notification]) -> int:
+        """Apply one batch to every view it is news to; returns how many events it applied.
+
+        The views read and compute first; then one short transaction moves their positions
+        (compare-and-set) and runs their writes, so the write lock is held only while writing.
+        """
+        if not notifications:
+            return 0
+        logged = self._decode(notifications)
+        last_id = notifications[-1].id
+        current = self.positions()
+        news = []
+        with self.engine.connect() as reading:
+            for view in self.views:
+                before = current[view.name]
+                if before.position < last_id:
+                    batch = [item for item in logged if item.position > before.position]
+                    news.append((before, batch, view.apply(reading, batch) if batch else []))
+        if not news:
+            return 0
+        try:
+            with self.engine.begin() as connection:
+                self._relax_durability(connection)
+                # Positions first: on PostgreSQL the row lock orders rival projectors, on SQLite
+                # the write lock does, and a rival that got here first makes this a no-op.
+                for before, batch, _ in news:
+                    self._move(connection, before, last_id, batch)
+                execute(connection, [write for *_, writes in news for write in writes])
+        except PositionMoved:
+            return 0
+        return max(len(batch) for _, batch, _ in news)
+
+    @staticmethod
+    def _relax_durability(connection: Connection) -> None:
+        # Views are rebuildable and commit rows and position together, so a commit lost in a
+        # crash loses both: durability may be relaxed, exactly-once still holds.
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+    @staticmethod
+    def _move(connection: Connection, before: Position, last_id: int, batch: Sequence[Logged]) -> None:
+        latest = max((item.event.timestamp for item in batch), default=None)
+        if before.last_event_at is not None and (latest is None or latest < before.last_event_at):
+            latest = before.last_event_at
+        moved = connection.execute(
+            update(positions).where(positions.c.view == before.view, positions.c.position == before.position)
+            .values(position=last_id, last_event_at=latest))
+        if moved.rowcount != 1:
+            raise PositionMoved(before.view)
+
+    def step(self) -> int:
+        """Read and apply the next batch; returns the number of log entries read (0: caught up)."""
+        start = min(p.position for p in self.positions().values())
+        notifications = self.source.recorder.select_notifications(start, self.batch_size, inclusive_of_start=False)
+        self.apply(notifications)
+        return len(notifications)
+
+    def catch_up(self, progress: Progress | None = None, stop: threading.Event | None = None) -> int:
+        """Apply everything recorded so far; returns how many log entries were read."""
+        total = self.lag_events() if progress else 0
+        done = 0
+        while not (stop and stop.is_set()):
+            read = self.step()
+            if not read:
+                break
+            done += read
+            if progress:
+                progress(done, max(total, done))
+        return done
+
+    # -- following the log live -------------------------------------------------------------------
+
+    def follow(self, stop: threading.Event, poll_seconds: float = 0.1,
+               on_batch: Callable[[int], None] | None = None) -> None:
+        """Catch up, then apply new events as they are recorded until ``stop`` is set.
+
+        PostgreSQL pushes them (the library's LISTEN/NOTIFY subscription); SQLite cannot, so
+        the log is polled every ``poll_seconds``.
+        """
+        while not stop.is_set():
+            read = self.catch_up(stop=stop)
+            if on_batch and read:
+                on_batch(read)
+            if type(self.source.recorder).__module__ == "eventsourcing.postgres":
+                self._follow_subscription(stop, on_batch)
+            else:
+                stop.wait(poll_seconds)
+
+    def _follow_subscription(self, stop: threading.Event, on_batch: Callable[[int], None] | None) -> None:
+        start = min(p.position for p in self.positions().values())
+        arrived: queue.Queue[Notification] = queue.Queue()
+        with self.source.recorder.subscribe(gt=start) as subscription:
+            feeder = threading.Thread(target=_feed, args=(subscription, arrived), daemon=True)
+            feeder.start()
+            expected = start
+            while not stop.is_set() and feeder.is_alive():
+                batch = _drain(arrived, self.batch_size, timeout=0.1)
+                if not batch:
+                    continue
+                # A view behind what the stream has passed was reset (a rebuild elsewhere):
+                # leave the stream and catch up from the log instead.
+                if any(p.position < expected for p in self.positions().values()):
+                    break
+                self.apply(batch)
+                expected = batch[-1].id
+                if on_batch:
+                    on_batch(len(batch))
+
+    # -- rebuild and status ------------------------------------------------------------------------
+
+    def reset(self, names: Sequence[str]) -> None:
+        """Drop and recreate the named views' tables without their secondary indexes (a bulk load
+        fills a table faster and indexes it afterwards), and set their positions back to the start."""
+        chosen = self._chosen(names)
+        with self.engine.begin() as connection:
+            for view in chosen:
+                for table in reversed(view.tables):
+                    table.drop(connection, checkfirst=True)
+                for table in view.tables:
+                    connection.execute(CreateTable(table))
+            connection.execute(update(positions).where(positions.c.view.in_([v.name for v in chosen]))
+                               .values(position=0, last_event_at=None))
+
+    def ensure_indexes(self) -> None:
+        """Create any secondary index a rebuild has not created yet (also after one was killed)."""
+        with self.engine.begin() as connection:
+            for view in self.views:
+                for table in view.tables:
+                    for index in table.indexes:
+                        index.create(connection, checkfirst=True)
+
+    def rebuild(self, names: Sequence[str], progress: Progress | None = None) -> int:
+        self.reset(names)
+        read = self.catch_up(progress)
+        self.ensure_indexes()
+        return read
+
+    def _chosen(self, names: Sequence[str]) -> list[View]:
+        unknown = [name for name in names if name not in {v.name for v in self.views}]
+        if unknown:
+            raise NotFound(f"no view named {', '.join(unknown)}; views: {', '.join(v.name for v in self.views)}")
+        return [view for view in self.views if view.name in names]
+
+    def lag_events(self) -> int:
+        head = self.source.recorder.max_notification_id() or 0
+        return max(0, head - min((p.position for p in self.positions().values()), default=0))
+
+    def status(self) -> list[dict[str, Any]]:
+        """Each view's position, and how far behind the log it is in events and in seconds."""
+        head = self.source.recorder.max_notification_id() or 0
+        now = self.clock()
+        result = []
+        for position in self.positions().values():
+            lag_seconds = 0.0
+            if head > position.position:
+                waiting = self._decode(self.source.recorder.select_notifications(position.position, 1,
+                                                                                 inclusive_of_start=False))
+                if waiting:
+                    lag_seconds = max(0.0, (now - waiting[0].event.timestamp).total_seconds())
+            result.append({
+                "view": position.view, "position": position.position, "log_head": head,
+                "lag_events": max(0, head - position.position), "lag_seconds": round(lag_seconds, 3),
+                "as_of": position.last_event_at.isoformat() if position.last_event_at else None,
+            })
+        return result
+
+
+def _feed(subscription: Any, arrived: queue.Queue[Notification]) -> None:
+    try:
+        for notification in subscription:
+            arrived.put(notification)
+    except Exception:  # the subscription failed (connection lost): the follow loop starts over
+        return
+
+
+def _drain(arrived: queue.Queue[Notification], limit: int, timeout: float) -> list[Notification]:
+    try:
+        batch = [arrived.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while len(batch) < limit:
+        try:
+            batch.append(arrived.get_nowait())
+        except queue.Empty:
+            break
+    return batch

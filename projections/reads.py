@@ -1,0 +1,63 @@
+"""The read models' queries as users may run them: every level reads, within its own facility.
+
+Other facilities are "not found", as for incidents, so their existence is not disclosed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from domain.actor import Actor
+from projections import audit, board, overdue, statistics
+from projections.projector import Projector
+from workflows.permissions import require_facility, require_level
+from workflows.service import Clock
+
+
+class ReadModels:
+    def __init__(self, projector: Projector, clock: Clock) -> None:
+        self.projector = projector
+        self.clock = clock
+
+    def _facility(self, actor: Actor, facility: str | None) -> str:
+        require_level(actor, "read")
+        chosen = facility or actor.facility
+        require_facility(actor, chosen, f"facility {chosen!r}")
+        return chosen
+
+    def overdue(self, actor: Actor, *, facility: str | None = None, as_of: datetime | None = None,
+                status: str = "overdue", clock: str | None = None, soon_days: int = 2, limit: int = 50,
+                offset: int = 0) -> dict[str, Any]:
+        chosen = self._facility(actor, facility)
+        moment = as_of or self.clock()
+        latest = self.projector.as_of()
+        current = latest is None or moment >= latest
+        with self.projector.engine.connect() as connection:
+            rows = overdue.page(connection, facility=chosen, as_of=moment, current=current, status=status,
+                                clock=clock, soon_days=soon_days, limit=limit, offset=offset)
+        return {"facility": chosen, "as_of": moment.isoformat(), "status": status, "clocks": rows}
+
+    def board(self, actor: Actor, *, facility: str | None = None, state: str | None = None,
+              soon_days: int = 2, limit: int = 50) -> dict[str, Any]:
+        chosen = self._facility(actor, facility)
+        now = self.clock()
+        with self.projector.engine.connect() as connection:
+            result = board.board(connection, chosen, now, soon_days)
+            if state is not None:
+                result["incidents"] = board.in_state(connection, chosen, state, now, limit)
+        return result
+
+    def statistics(self, actor: Actor, *, by: str = "type", facility: str | None = None,
+                   from_month: str | None = None, to_month: str | None = None) -> list[dict[str, Any]]:
+        chosen = self._facility(actor, facility)
+        with self.projector.engine.connect() as connection:
+            return statistics.report(connection, facility=chosen, by=by, from_month=from_month, to_month=to_month)
+
+    def audit_trail(self, actor: Actor, *, incident_id: str | None = None, user: str | None = None,
+                    since: datetime | None = None, until: datetime | None = None, facility: str | None = None,
+                    limit: int = 1000) -> list[dict[str, Any]]:
+        chosen = self._facility(actor, facility)
+        with self.projector.engine.connect() as connection:
+            return audit.query(connection, facility=chosen, incident_id=incident_id, actor_id=user, since=since,
+                               until=until, limit=limit)
