@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,9 +38,9 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc))
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A database created for this test and dropped after it."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A database created for the caller and dropped after it."""
     try:
         admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as error:
@@ -54,6 +55,23 @@ def postgres_url() -> Iterator[str]:
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A database created for this test and dropped after it."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def second_database_url(database_url: str, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Another empty database of the same kind (e.g. to rebuild views into and compare)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path}/second.db"
+        return
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
