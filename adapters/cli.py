@@ -157,6 +157,22 @@ def bench_core(
     emit(run_core_bench(store, reports), True)
 
 
+@bench_app.command("projections")
+@handles_errors
+def bench_projections(
+    store: Annotated[str, typer.Option(help="sqlite or postgres.")] = "sqlite",
+    events: Annotated[int, typer.Option(help="Size of the synthetic log to rebuild.")] = 100_000,
+    query_incidents: Annotated[int, typer.Option(help="Incidents in the views for the query figures.")] = 1_000_000,
+    rounds: Annotated[int, typer.Option(help="Rebuild rounds (each against its own baseline read).")] = 3,
+    workers: Annotated[int | None, typer.Option(help="Rebuild processes (default: one per core, up to 2).")] = None,
+    as_json: Json = False,
+) -> None:
+    """Rebuild rate over the library's read-and-decode rate, memory, overdue/board latency, live lag."""
+    from adapters.bench_projections import run_projections_bench
+
+    emit(run_projections_bench(store, events, query_incidents, rounds, workers), True)
+
+
 def main() -> None:
     app()
 

@@ -42,8 +42,13 @@ class Deadline:
     def starting(cls, name: str, days: int, start: datetime) -> Deadline:
         return cls(name, days, start, due_at(start, days))
 
-    def status(self, met_at: datetime | None, now: datetime) -> dict[str, object]:
-        """The clock as of ``now``: met (on time or late by N days), overdue, or open."""
+    def status(self, met_at: datetime | None, now: datetime, today: date | None = None) -> dict[str, object]:
+        """The clock as of ``now``: met (on time or late by N days), overdue, or open.
+
+        ``today`` is ``now``'s local date, for callers that ask about many clocks at one moment.
+        """
+        today = today or local_date(now)
+        due_day = local_date(self.due)
         result: dict[str, object] = {
             "name": self.name,
             "days": self.days,
@@ -59,14 +64,14 @@ class Deadline:
                 result["status"] = "met_on_time"
             else:
                 result["status"] = "met_late"
-                result["days_late"] = (local_date(met_at) - local_date(self.due)).days
+                result["days_late"] = (local_date(met_at) - due_day).days
             return result
         if now > self.due:
             result["status"] = "overdue"
-            result["days_late"] = (local_date(now) - local_date(self.due)).days
+            result["days_late"] = (today - due_day).days
         else:
             result["status"] = "open"
-            result["days_left"] = (local_date(self.due) - local_date(now)).days
+            result["days_left"] = (due_day - today).days
         return result
 
 

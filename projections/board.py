@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Index, Integer, String, Table, func, select
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from domain.errors import ValidationFailed
@@ -117,11 +117,17 @@ class BoardView(View):
             row[DUE_COLUMN[clock]] = None
 
 
+OLDEST = (select(incidents.c.incident_id, incidents.c.jc_case_number, incidents.c.since)
+          .where(incidents.c.facility == bindparam("facility"), incidents.c.state == bindparam("state"))
+          .order_by(incidents.c.since, incidents.c.incident_id).limit(1))
+COUNTS = select(states.c.state, states.c["count"]).where(states.c.facility == bindparam("facility"))
+OPEN_CLOCKS = (select(open_clocks.c.clock, func.sum(open_clocks.c["count"]))
+               .where(open_clocks.c.facility == bindparam("facility"), open_clocks.c.due_at >= bindparam("low"),
+                      open_clocks.c.due_at < bindparam("high")).group_by(open_clocks.c.clock))
+
+
 def _oldest(connection: Connection, facility: str, state: str) -> Any:
-    query = (select(incidents.c.incident_id, incidents.c.jc_case_number, incidents.c.since)
-             .where(incidents.c.facility == facility, incidents.c.state == state)
-             .order_by(incidents.c.since, incidents.c.incident_id).limit(1))
-    return connection.execute(query).first()
+    return connection.execute(OLDEST, {"facility": facility, "state": state}).first()
 
 
 def _hours(since: datetime, now: datetime) -> float:
@@ -130,18 +136,18 @@ def _hours(since: datetime, now: datetime) -> float:
 
 def board(connection: Connection, facility: str, now: datetime, soon_days: int = 2) -> dict[str, Any]:
     """The board of one facility as of ``now``."""
-    counts = dict(connection.execute(select(states.c.state, states.c.count).where(states.c.facility == facility)).all())
-    by_state = []
+    counts = dict(connection.execute(COUNTS, {"facility": facility}).all())
+    by_state, oldest_by_state = [], {}
     for state in State.ALL:
         count = counts.get(state, 0)
         entry: dict[str, Any] = {"state": state, "count": count, "oldest_since": None, "longest_hours_in_state": None}
         if count and state != State.CLOSED:
-            oldest = _oldest(connection, facility, state)
+            oldest = oldest_by_state[state] = _oldest(connection, facility, state)
             entry.update(oldest_since=oldest.since.isoformat(), longest_hours_in_state=_hours(oldest.since, now),
                          oldest_incident_id=oldest.incident_id)
         by_state.append(entry)
     queue = next(e for e in by_state if e["state"] == State.JC_IMPORT_QUEUE)
-    oldest_waiting = _oldest(connection, facility, State.JC_IMPORT_QUEUE) if queue["count"] else None
+    oldest_waiting = oldest_by_state.get(State.JC_IMPORT_QUEUE)
     return {
         "facility": facility,
         "as_of": now.isoformat(),
@@ -157,13 +163,12 @@ def board(connection: Connection, facility: str, now: datetime, soon_days: int =
 
 
 def _clock_counts(connection: Connection, facility: str, now: datetime, soon_days: int) -> dict[str, dict[str, int]]:
-    def summed(*conditions: Any) -> dict[str, int]:
-        query = (select(open_clocks.c.clock, func.sum(open_clocks.c.count))
-                 .where(open_clocks.c.facility == facility, *conditions).group_by(open_clocks.c.clock))
-        return {clock: int(total) for clock, total in connection.execute(query).all()}
+    def summed(low: datetime, high: datetime) -> dict[str, int]:
+        rows = connection.execute(OPEN_CLOCKS, {"facility": facility, "low": low, "high": high}).all()
+        return {clock: int(total) for clock, total in rows}
 
-    overdue = summed(open_clocks.c.due_at < now)
-    soon = summed(open_clocks.c.due_at >= now, open_clocks.c.due_at < now + timedelta(days=soon_days))
+    overdue = summed(datetime(1900, 1, 1, tzinfo=timezone.utc), now)
+    soon = summed(now, now + timedelta(days=soon_days))
     return {clock.value: {"overdue": overdue.get(clock.value, 0), "due_soon": soon.get(clock.value, 0)}
             for clock in ClockName}
 

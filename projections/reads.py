@@ -31,7 +31,9 @@ class ReadModels:
                 offset: int = 0) -> dict[str, Any]:
         chosen = self._facility(actor, facility)
         moment = as_of or self.clock()
-        latest = self.projector.as_of()
+        # "Now" is after every recorded event; a past moment may be before some (then clocks met later
+        # count as open). Only the past needs the views' latest event time.
+        latest = None if as_of is None else self.projector.as_of()
         current = latest is None or moment >= latest
         with self.projector.engine.connect() as connection:
             rows = overdue.page(connection, facility=chosen, as_of=moment, current=current, status=status,

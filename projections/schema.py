@@ -28,6 +28,15 @@ class UtcDateTime(TypeDecorator[datetime]):
         utc = value.astimezone(timezone.utc)
         return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
 
+    def literal_processor(self, dialect: Dialect) -> Any:
+        """Inline SQL (for EXPLAIN in tests, or to read a query): the form the column stores."""
+
+        def render(value: datetime | None) -> str:
+            bound = self.process_bind_param(value, dialect)
+            return "NULL" if bound is None else f"'{bound.isoformat(' ', 'microseconds')}'"
+
+        return render
+
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
