@@ -82,7 +82,7 @@ def views_engine(config: StoreConfig) -> Engine:
     """The read models' engine. SQLite: WAL and synchronous=NORMAL (the views are rebuildable)."""
     url = sqlalchemy_url(config.views_url)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url)
     engine = create_engine(url, connect_args={"timeout": 10})
 
     @listens_for(engine, "connect")

@@ -74,8 +74,8 @@ class Projector:
     def positions(self) -> dict[str, Position]:
         with self.engine.connect() as connection:
             rows = connection.execute(select(positions)).all()
-        names = {view.name for view in self.views}
-        return {row.view: Position(row.view, row.position, row.last_event_at) for row in rows if row.view in names}
+        found = {row.view: Position(row.view, row.position, row.last_event_at) for row in rows}
+        return {view.name: found[view.name] for view in self.views}
 
     def as_of(self) -> datetime | None:
         """The latest event time every view has applied (None before the first event)."""
