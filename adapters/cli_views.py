@@ -75,8 +75,11 @@ def _point(text: str | None) -> tuple[datetime | None, int | None]:
     return parse_moment(text, "a point in time"), None
 
 
-def _emit_csv(text: str) -> None:
-    sys.stdout.write(text)
+def _emit_trail(rows: list[dict[str, Any]], as_csv: bool, as_json: bool) -> None:
+    if as_csv:
+        sys.stdout.write(audit.to_csv(rows))
+    else:
+        emit(rows, as_json, _render_trail)
 
 
 def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per command
@@ -144,7 +147,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
             rows = models.statistics(registry.get(user), by=by, facility=facility, from_month=from_month,
                                      to_month=to_month)
         if as_csv:
-            _emit_csv(statistics.to_csv(rows))
+            sys.stdout.write(statistics.to_csv(rows))
             return
 
         def render(data: list[dict[str, Any]]) -> None:
@@ -162,11 +165,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
         changed field (old and new) and the reason."""
         with session() as (service, registry, _):
             rows = incident_trail(service.history(registry.get(user), incident_id(reference)))
-        rows = [{**row, "recorded_at": row["recorded_at"].isoformat()} for row in rows]
-        if as_csv:
-            _emit_csv(audit.to_csv(rows))
-            return
-        emit(rows, as_json, _render_trail)
+        _emit_trail([{**row, "recorded_at": row["recorded_at"].isoformat()} for row in rows], as_csv, as_json)
 
     @audit_app.command("trail")
     @handles_errors
@@ -180,10 +179,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
             rows = models.audit_trail(registry.get(user), incident_id=str(incident_id(incident)) if incident else None,
                                       user=actor, since=moment(since, "--since"), until=moment(until, "--until"),
                                       facility=facility, limit=limit)
-        if as_csv:
-            _emit_csv(audit.to_csv(rows))
-            return
-        emit(rows, as_json, _render_trail)
+        _emit_trail(rows, as_csv, as_json)
 
     @audit_app.command("replay")
     @handles_errors

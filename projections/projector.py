@@ -95,17 +95,18 @@ class Projector:
                 "the event log cannot be read: NIMRS_CIPHER_KEY is missing or is not the key it was written with",
             ) from None
 
-    def apply(self, notifications: Sequence[Notification]) -> int:
+    def apply(self, notifications: Sequence[Notification], current: dict[str, Position] | None = None) -> int:
         """Apply one batch to every view it is news to; returns how many events it applied.
 
         The views read and compute first; then one short transaction moves their positions
         (compare-and-set) and runs their writes, so the write lock is held only while writing.
+        ``current`` may be positions the caller just read: a stale one only makes this a no-op.
         """
         if not notifications:
             return 0
         logged = self._decode(notifications)
         last_id = notifications[-1].id
-        current = self.positions()
+        current = current or self.positions()
         news = []
         with self.engine.connect() as reading:
             for view in self.views:
@@ -147,9 +148,10 @@ class Projector:
 
     def step(self) -> int:
         """Read and apply the next batch; returns the number of log entries read (0: caught up)."""
-        start = min(p.position for p in self.positions().values())
+        current = self.positions()
+        start = min(p.position for p in current.values())
         notifications = self.source.recorder.select_notifications(start, self.batch_size, inclusive_of_start=False)
-        self.apply(notifications)
+        self.apply(notifications, current)
         return len(notifications)
 
     def catch_up(self, progress: Progress | None = None, stop: threading.Event | None = None) -> int:

@@ -43,7 +43,12 @@ def _point(events: list[Any], as_of: datetime | None, version: int | None) -> tu
 def state_as_of(service: IncidentService, actor: Actor, incident_id: UUID, *, as_of: datetime | None = None,
                 version: int | None = None) -> dict[str, Any]:
     """The incident as it stood: its state, details and clocks (with their status then)."""
-    events = service.history(actor, incident_id)  # checks the level and the facility
+    return _state(service, actor, service.history(actor, incident_id), as_of, version)  # history checks access
+
+
+def _state(service: IncidentService, actor: Actor, events: list[Any], as_of: datetime | None,
+           version: int | None) -> dict[str, Any]:
+    incident_id = events[0].originator_id
     at_version, moment = _point(events, as_of, version)
     incident = service.load(incident_id, at_version)
     view = describe(incident, actor, moment)
@@ -54,15 +59,16 @@ def state_as_of(service: IncidentService, actor: Actor, incident_id: UUID, *, as
 def changes_between(service: IncidentService, actor: Actor, incident_id: UUID, *, start: tuple[datetime | None, int | None],
                     end: tuple[datetime | None, int | None]) -> dict[str, Any]:
     """What changed between two points: fields with their old and new values, and the events in between."""
-    before = state_as_of(service, actor, incident_id, as_of=start[0], version=start[1])
-    after = state_as_of(service, actor, incident_id, as_of=end[0], version=end[1])
+    history = service.history(actor, incident_id)  # checks the level and the facility
+    before = _state(service, actor, history, *start)
+    after = _state(service, actor, history, *end)
     changes = [{"field": name, "old": before[name], "new": after[name]}
                for name in COMPARED if before[name] != after[name]]
     for name in sorted(set(before["details"]) | set(after["details"])):
         old, new = before["details"].get(name), after["details"].get(name)
         if old != new:
             changes.append({"field": f"details.{name}", "old": old, "new": new})
-    events = service.history(actor, incident_id)[before["version"]:after["version"]]
+    events = history[before["version"]:after["version"]]
     return {
         "incident_id": str(incident_id),
         "from": {"version": before["version"], "as_of": before["as_of"]},
