@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from adapters import cli_incidents, cli_views
-from adapters.cli_support import emit, handles_errors, out, session
+from adapters import cli_http, cli_incidents, cli_views
+from adapters.cli_support import emit, handles_errors, out
 from domain import severity
 from domain.errors import ValidationFailed
 from domain.reportability import Facts, classify
@@ -27,6 +27,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(bench_app, name="bench")
 cli_incidents.register(app)
 cli_views.register(app)
+cli_http.register(app, users_app)
 
 Rules = Annotated[str, typer.Option("--rules", help="Rule set: current (chart 002) or earlier (chart 001).")]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
@@ -95,33 +96,6 @@ def classify_command(
             out.print(f"  {number}. {step}")
 
     emit(result, as_json, render)
-
-
-@users_app.command("add")
-@handles_errors
-def users_add(
-    name: str,
-    facility: Annotated[str, typer.Option(help="The user's facility.")],
-    level: Annotated[int, typer.Option(help="Security group: 1 submits, 2 creates, 3 reads.")],
-    as_json: Json = False,
-) -> None:
-    """Add a user to the local registry."""
-    with session() as (_, registry, _config):
-        actor = registry.add(name, facility, level)
-    emit(actor.as_dict(), as_json, lambda a: out.print(f"added {a['user_id']} (facility {a['facility']}, Level {a['level']})"))
-
-
-@users_app.command("list")
-@handles_errors
-def users_list(as_json: Json = False) -> None:
-    """List the users in the local registry."""
-    with session() as (_, registry, _config):
-        rows = [actor.as_dict() for actor in registry.all()]
-    def render(users: list[dict[str, Any]]) -> None:
-        for user in users:
-            out.print(f"{user['user_id']}\t{user['facility']}\tLevel {user['level']}")
-
-    emit(rows, as_json, render)
 
 
 @app.command()

@@ -24,7 +24,7 @@ from domain.vpcr import incident_id_for_case
 from workflows.service import IncidentService
 
 # Exit codes scripts can rely on (docs/cli.md).
-EXIT_CODES = {"validation": 3, "not_found": 4, "forbidden": 5, "conflict": 6, "unreadable": 7, "error": 1}
+EXIT_CODES = {"validation": 3, "not_found": 4, "forbidden": 5, "unauthenticated": 5, "conflict": 6, "unreadable": 7, "error": 1}
 UNAVAILABLE = 7
 STORE_ERRORS = (PersistenceError, SQLAlchemyError, psycopg.Error, psycopg_pool.PoolTimeout, OSError)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from domain.errors import ValidationFailed
@@ -15,6 +15,9 @@ class Actor:
     user_id: str
     facility: str
     level: Level
+    # A state reviewer (NIMRS FAQ) reads every facility; it never changes what the actor may write
+    # and is not recorded on events (``as_dict``).
+    state_reviewer: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.user_id or not self.facility:

@@ -30,6 +30,12 @@ class NotFound(NimrsError):
     kind = "not_found"
 
 
+class Unauthenticated(NimrsError):
+    """No valid credentials: a wrong password, or a missing, unknown or expired token (HTTP 401)."""
+
+    kind = "unauthenticated"
+
+
 class PermissionDenied(NimrsError):
     """The caller's security level does not allow the action (HTTP 403)."""
 

@@ -23,7 +23,7 @@ class ReadModels:
     def _facility(self, actor: Actor, facility: str | None) -> str:
         require_level(actor, "read")
         chosen = facility or actor.facility
-        require_facility(actor, chosen, f"facility {chosen!r}")
+        require_facility(actor, chosen, f"facility {chosen!r}", reading=True)
         return chosen
 
     def overdue(self, actor: Actor, *, facility: str | None = None, as_of: datetime | None = None,

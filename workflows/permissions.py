@@ -4,7 +4,8 @@ Level 1 does everything, including every submission (Email OMH, Email JC), closi
 reopening and amending a submitted report. Level 2 receives, imports, creates and edits
 drafts and works investigations, but cannot submit. Level 3 only reads. Everyone acts
 only within their own facility; another facility's incidents are reported as not found,
-so their existence is not disclosed.
+so their existence is not disclosed. A state reviewer reads every facility but acts only
+within its own.
 """
 
 from domain.actor import Actor
@@ -39,6 +40,11 @@ def require_level(actor: Actor, action: str) -> None:
         raise PermissionDenied(f"{action} needs {levels}; user {actor.user_id!r} is Level {int(actor.level)}")
 
 
-def require_facility(actor: Actor, facility: str, what: str) -> None:
-    if actor.facility != facility:
+def may_read_facility(actor: Actor, facility: str) -> bool:
+    return actor.facility == facility or actor.state_reviewer
+
+
+def require_facility(actor: Actor, facility: str, what: str, *, reading: bool = False) -> None:
+    """Acting needs the actor's own facility; reading also allows a state reviewer any facility."""
+    if actor.facility != facility and not (reading and actor.state_reviewer):
         raise NotFound(f"{what} not found in facility {actor.facility!r}")

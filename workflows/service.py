@@ -72,7 +72,7 @@ class IncidentService(Application[UUID]):
     def incident(self, actor: Actor, incident_id: UUID, version: int | None = None) -> Incident:
         require_level(actor, "read")
         incident = self.load(incident_id, version)
-        require_facility(actor, incident.facility, f"incident {incident_id}")
+        require_facility(actor, incident.facility, f"incident {incident_id}", reading=True)
         return incident
 
     def history(self, actor: Actor, incident_id: UUID) -> list[Any]:

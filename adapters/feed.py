@@ -1,0 +1,169 @@
+"""The event feed for integrators: stored events as CloudEvents 1.0, in log order.
+
+- ``id`` is ``<incident id>/<version>``: stable across stores, migrations and redeliveries.
+- ``type`` is the stored topic and the data's version, e.g. ``nimrs.Incident.Closed.v1``.
+- ``subject`` is the incident id; ``position`` (an extension) is the log position, the cursor
+  to resume from. Nothing personal is in the envelope: names, details and narratives stay in
+  ``data``, which is the event's own fields (``docs/events.md`` has a JSON Schema per type).
+
+The feed reads the stored JSON straight into the envelope (no domain objects) because it must
+serve tens of thousands of events a second; events stored at an older class version are
+decoded and upcast first, so ``data`` always has the current schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+from eventsourcing.persistence import Notification
+
+from domain.actor import Actor
+from domain.errors import StoredEventsUnreadable, ValidationFailed
+from domain.incident import Incident
+from projections.decoding import LeanDecoder, _event_class
+from workflows.permissions import require_level
+from workflows.service import IncidentService
+
+SOURCE = "/nimrs/incidents"
+MAX_LIMIT = 5000
+SCAN_FACTOR = 20  # a facility's events may be sparse in the shared log: scan up to 20 pages per request
+ENVELOPE = ("originator_id", "originator_version", "timestamp", "originator_topic", "class_version")
+
+
+def event_kinds() -> dict[str, type]:
+    """Every incident event class by its CloudEvents type."""
+    kinds = {}
+    for name in dir(Incident):
+        cls = getattr(Incident, name)
+        if isinstance(cls, type) and issubclass(cls, Incident.Event) and name not in ("Event", "Created"):
+            kinds[f"{cls.TOPIC}.v{getattr(cls, 'class_version', 1)}"] = cls
+    return kinds
+
+
+KINDS = event_kinds()
+TOPIC_OF = {kind: cls.TOPIC for kind, cls in KINDS.items()}
+
+
+def _plain(value: Any) -> Any:
+    """Transcoded values ({"_type_", "_data_"}) as JSON text: datetimes ISO 8601, UUIDs canonical."""
+    if isinstance(value, dict):
+        if len(value) == 2 and "_type_" in value and "_data_" in value:
+            return str(UUID(value["_data_"])) if value["_type_"] == "uuid_hex" else value["_data_"]
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    events: list[dict[str, Any]]
+    next: int  # resume with after=next
+    has_more: bool
+
+
+def parse_types(types: str | None) -> tuple[str, ...]:
+    if not types:
+        return ()
+    chosen = tuple(t.strip() for t in types.split(",") if t.strip())
+    unknown = [t for t in chosen if t not in TOPIC_OF]
+    if unknown:
+        raise ValidationFailed(f"unknown event type(s): {', '.join(unknown)}",
+                               problems=[f"known types: {', '.join(sorted(TOPIC_OF))}"])
+    return chosen
+
+
+class Feed:
+    def __init__(self, service: IncidentService) -> None:
+        self.recorder = service.recorder
+        self.cipher = service.mapper.cipher
+        self.compressor = service.mapper.compressor
+        self.decoder = LeanDecoder(service.mapper)
+
+    def page(self, actor: Actor, after: int = 0, limit: int = 500, types: Sequence[str] = ()) -> FeedPage:
+        """Up to ``limit`` events after the cursor that ``actor`` may read (its facility; every one for a state reviewer)."""
+        require_level(actor, "read")
+        if after < 0:
+            raise ValidationFailed(f"after must be a cursor (0 or more), got {after}")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+        facility = None if actor.state_reviewer else actor.facility
+        topics = [TOPIC_OF[t] for t in types]
+        events: list[dict[str, Any]] = []
+        cursor = after
+        for _ in range(SCAN_FACTOR):
+            notifications = self.recorder.select_notifications(cursor, limit, topics=topics, inclusive_of_start=False)
+            for notification in notifications:
+                cursor = notification.id
+                event = self.cloud_event(notification, facility)
+                if event is not None:
+                    events.append(event)
+                    if len(events) == limit:
+                        return FeedPage(events, cursor, True)
+            if len(notifications) < limit:
+                return FeedPage(events, cursor, False)
+        return FeedPage(events, cursor, True)
+
+    def cloud_events(self, notifications: Iterable[Notification], facility: str | None) -> list[dict[str, Any]]:
+        return [e for n in notifications if (e := self.cloud_event(n, facility)) is not None]
+
+    def cloud_event(self, notification: Notification, facility: str | None) -> dict[str, Any] | None:
+        """The notification as a CloudEvent, or None if it belongs to another facility than ``facility``."""
+        data = notification.state
+        try:
+            if self.cipher:
+                data = self.cipher.decrypt(data)
+            if self.compressor:
+                data = self.compressor.decompress(data)
+            state: dict[str, Any] = orjson.loads(data)
+        except Exception as error:
+            raise StoredEventsUnreadable(
+                f"stored event at position {notification.id} cannot be read: NIMRS_CIPHER_KEY is missing or is "
+                "not the key it was written with") from error
+        if facility is not None and state["actor"]["facility"] != facility:
+            return None
+        topic = notification.topic
+        cls = _event_class(topic)
+        version = getattr(cls, "class_version", 1)
+        if state.get("class_version", 1) < version:  # stored at an older schema: upcast through the domain
+            event = self.decoder(notification)
+            time = event.timestamp.isoformat()
+            body = _jsonable({k: v for k, v in event.__dict__.items() if k not in ENVELOPE})
+        else:
+            time = state.pop("timestamp")["_data_"]
+            for key in ENVELOPE:
+                state.pop(key, None)
+            body = _plain(state) if data.count(b'"_type_"') > 1 else state  # more than the timestamp
+        subject = str(notification.originator_id)
+        body["incident_version"] = notification.originator_version
+        return {
+            "specversion": "1.0",
+            "id": f"{subject}/{notification.originator_version}",
+            "source": SOURCE,
+            "type": f"{topic}.v{version}",
+            "subject": subject,
+            "time": time,
+            "datacontenttype": "application/json",
+            "position": notification.id,
+            "data": body,
+        }
+
+    def last_position(self) -> int:
+        return self.recorder.max_notification_id() or 0

@@ -1,0 +1,91 @@
+"""What every request handler shares: the stores, the clock, and who is asking."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.responses import Response
+
+from adapters.feed import Feed
+from adapters.security_log import SecurityLog
+from adapters.storage import StoreConfig
+from adapters.users import Principal, UserRegistry
+from adapters.webhooks import WebhookStore
+from domain.errors import PermissionDenied, Unauthenticated
+from projections.projector import Projector
+from projections.reads import ReadModels
+from workflows.service import Clock, IncidentService
+
+TOKEN_CACHE_SECONDS = 5  # a token is looked up at most every 5 s; sign-out is immediate in this process
+
+
+class JsonResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, default=str, option=orjson.OPT_NON_STR_KEYS)
+
+
+@dataclass
+class Context:
+    config: StoreConfig
+    service: IncidentService
+    registry: UserRegistry
+    security_log: SecurityLog
+    projector: Projector
+    reads: ReadModels
+    feed: Feed
+    webhooks: WebhookStore
+    clock: Clock
+    _tokens: dict[str, tuple[Principal, datetime, datetime]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def authenticate(self, token: str) -> Principal:
+        now = self.clock()
+        cached = self._tokens.get(token)
+        if cached is not None and now < cached[2] and now < cached[1]:
+            return cached[0]
+        principal, expires_at = self.registry.authenticate(token)
+        with self._lock:
+            if len(self._tokens) > 10_000:
+                self._tokens.clear()
+            self._tokens[token] = (principal, expires_at, now + timedelta(seconds=TOKEN_CACHE_SECONDS))
+        return principal
+
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._tokens.pop(token, None)
+        self.registry.sign_out(token)
+
+
+bearer = HTTPBearer(auto_error=False, description="A token from POST /auth/token")
+
+
+def context(request: Request) -> Context:
+    return request.app.state.context  # type: ignore[no-any-return]
+
+
+def principal(request: Request,
+              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("sign in first: send Authorization: Bearer TOKEN (POST /auth/token gives one)")
+    who = context(request).authenticate(credentials.credentials)
+    request.state.principal = who
+    return who
+
+
+def security_admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    if not who.security_admin:
+        raise PermissionDenied(f"only a security administrator may do this; {who.user_id!r} is not one")
+    return who
+
+
+Ctx = Annotated[Context, Depends(context)]
+Who = Annotated[Principal, Depends(principal)]
+Admin = Annotated[Principal, Depends(security_admin)]

@@ -1,0 +1,91 @@
+"""Read-only queries: the supervisor's views, the audit trail, and the OMH charts (taxonomy, classify).
+
+The views are read models kept up to date by the projector (``nimrs serve`` runs one unless told
+not to); they trail the event log by well under a second.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from adapters.http.context import Ctx, JsonResponse, Who
+from domain import severity
+from domain.deadlines import parse_moment
+from domain.reportability import Facts, classify
+from domain.rules import DEFAULT_RULE_SET, rule_set
+from domain.vocabulary import parse_setting
+
+router = APIRouter(tags=["views and charts"])
+Facility = Annotated[str | None, Query(max_length=64, description="Default: yours. State reviewers: any")]
+RulesName = Annotated[str, Query(max_length=40, description="current (chart 002) or earlier (chart 001)")]
+
+
+class ClassifyRequest(BaseModel):
+    code: str = Field(max_length=80, description="A taxonomy code, e.g. si.fall")
+    setting: str = Field(max_length=40, description="inpatient, residential, cpep or outpatient")
+    on_premises: bool = Field(description="On premises or under the provider's supervision")
+    serious_harm: bool
+    age: int | None = Field(None, description="Where the chart sets an age limit")
+    rules: str = Field(DEFAULT_RULE_SET, max_length=40)
+
+
+@router.get("/overdue", summary="Clocks overdue (or due soon, open, met) in a facility, now or as of a past time")
+def overdue(who: Who, ctx: Ctx, facility: Facility = None,
+            as_of: Annotated[str | None, Query(description="ISO 8601; a bare date is the end of that day")] = None,
+            status: Annotated[Literal["overdue", "due_soon", "open", "met_on_time", "met_late", "all"], Query()] = "overdue",
+            clock: Annotated[str | None, Query(max_length=40)] = None,
+            soon_days: Annotated[int, Query(ge=0, le=365)] = 2,
+            limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+            offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
+    moment = parse_moment(as_of, "as_of") if as_of else None
+    return JsonResponse(ctx.reads.overdue(who.actor, facility=facility, as_of=moment, status=status, clock=clock,
+                                          soon_days=soon_days, limit=limit, offset=offset))
+
+
+@router.get("/board", summary="The supervisor's board: incidents per state, waiting times, clocks")
+def board(who: Who, ctx: Ctx, facility: Facility = None,
+          state: Annotated[str | None, Query(max_length=40, description="List the incidents in this state")] = None,
+          soon_days: Annotated[int, Query(ge=0, le=365)] = 2,
+          limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> Response:
+    return JsonResponse(ctx.reads.board(who.actor, facility=facility, state=state, soon_days=soon_days, limit=limit))
+
+
+@router.get("/statistics", summary="Incident counts by type, route, rating, setting or month")
+def statistics(who: Who, ctx: Ctx, facility: Facility = None,
+               by: Annotated[Literal["type", "route", "harm_rating", "risk_rating", "setting", "month"], Query()] = "type",
+               from_month: Annotated[str | None, Query(max_length=7, description="YYYY-MM")] = None,
+               to_month: Annotated[str | None, Query(max_length=7, description="YYYY-MM")] = None) -> Response:
+    return JsonResponse(ctx.reads.statistics(who.actor, by=by, facility=facility, from_month=from_month,
+                                             to_month=to_month))
+
+
+@router.get("/audit-trail", summary="Who did what and when, across incidents (auditors)")
+def audit_trail(who: Who, ctx: Ctx, facility: Facility = None,
+                incident: Annotated[str | None, Query(max_length=40)] = None,
+                user: Annotated[str | None, Query(max_length=64)] = None,
+                since: Annotated[str | None, Query()] = None, until: Annotated[str | None, Query()] = None,
+                limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> Response:
+    return JsonResponse(ctx.reads.audit_trail(
+        who.actor, incident_id=incident, user=user, facility=facility,
+        since=parse_moment(since, "since") if since else None,
+        until=parse_moment(until, "until") if until else None, limit=limit))
+
+
+@router.get("/taxonomy", summary="Every incident type and subtype of a rule set, with routes and clocks")
+def taxonomy(who: Who, rules: RulesName = DEFAULT_RULE_SET) -> Response:
+    return JsonResponse([entry.as_dict() for entry in rule_set(rules).entries])
+
+
+@router.get("/severity", summary="The harm and risk ratings (chart 001)")
+def severity_ratings(who: Who) -> Response:
+    return JsonResponse(severity.as_dict())
+
+
+@router.post("/classify", summary="Decide the reporting route, steps and clocks for an incident")
+def classify_incident(body: ClassifyRequest, who: Who) -> Response:
+    facts = Facts(parse_setting(body.setting), body.on_premises, body.serious_harm, body.age)
+    return JsonResponse(classify(rule_set(body.rules), body.code, facts).as_dict())

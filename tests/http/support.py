@@ -1,0 +1,108 @@
+"""A real nimrs HTTP server (uvicorn on a free port, in a thread) with an injected clock, and a client."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import uvicorn
+
+from adapters.http.app import create_app
+from adapters.storage import store_config
+from adapters.users import UserRegistry
+from workflows.service import Clock
+
+PASSWORD = "a long enough passphrase"
+VPCR = {
+    "jc_case_number": "2026-015501", "jc_reported_at": "2026-11-19T09:40:00-05:00", "facility": "F-001",
+    "program": "Adult Inpatient Unit 3", "setting": "inpatient", "reported_type": "death.natural-unexpected",
+    "summary": "Client found unresponsive at 06:10; reported on the JC death line.",
+}
+SCREENS = {
+    "incident": {"occurred_at": "2026-11-19T06:10:00-05:00", "location": "Room 312", "on_premises_or_supervised": True},
+    "clients": {"clients": [{"client_id": "C-1042", "age": 58}]},
+    "staff": {"staff_involved": ["S-311"], "witnesses": []},
+    "narrative": {"narrative": "Found unresponsive on rounds.", "immediate_actions": "CPR started; 911 called."},
+    "notifications": {"notifications_made": [{"party": "family", "notified_at": "2026-11-19T08:00:00-05:00"}]},
+    "severity": {"harm_rating": 3, "risk_rating": 3, "serious_harm": True, "serious_harm_basis": "physical"},
+}
+# name: (facility, level, security admin, state reviewer)
+STAFF = {
+    "l1": ("F-001", 1, False, False), "l2": ("F-001", 2, False, False), "l3": ("F-001", 3, False, False),
+    "admin": ("F-001", 3, True, False), "reviewer": ("OMH", 3, False, True),
+    "other.l1": ("F-002", 1, False, False), "other.admin": ("F-002", 1, True, False),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Api:
+    """A signed-in client per user name."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.anonymous = httpx.Client(base_url=base_url, timeout=30)
+        self.clients: dict[str, httpx.Client] = {}
+
+    def sign_in(self, user: str, password: str = PASSWORD) -> httpx.Response:
+        return self.anonymous.post("/auth/token", json={"username": user, "password": password})
+
+    def __call__(self, user: str) -> httpx.Client:
+        if user not in self.clients:
+            response = self.sign_in(user)
+            assert response.status_code == 200, response.text
+            token = response.json()["access_token"]
+            self.clients[user] = httpx.Client(base_url=self.base_url, timeout=30,
+                                              headers={"Authorization": f"Bearer {token}"})
+        return self.clients[user]
+
+    def close(self) -> None:
+        for client in [self.anonymous, *self.clients.values()]:
+            client.close()
+
+
+def add_staff(database_url: str, clock: Clock, names: dict[str, tuple[str, int, bool, bool]] = STAFF) -> None:
+    registry = UserRegistry.open(store_config({"NIMRS_DATABASE_URL": database_url}), clock)
+    try:
+        for name, (facility, level, admin, reviewer) in names.items():
+            registry.add(name, facility, level, password=PASSWORD, security_admin=admin, state_reviewer=reviewer)
+    finally:
+        registry.dispose()
+
+
+@contextmanager
+def live_server(database_url: str, clock: Clock, run_projector: bool = True) -> Iterator[str]:
+    app = create_app(store_config({"NIMRS_DATABASE_URL": database_url}), clock, run_projector)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """The first truthy result of ``check`` (the views trail the log by a fraction of a second)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            assert result, "the condition never held"
+            return result
+        time.sleep(0.05)
