@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import typing
 from pathlib import Path
 
+from adapters.feed import KINDS, SOURCE, data_schema
 from domain.incident import Incident
 from workflows.machine import INITIAL_STATES, MACHINE
 from workflows.permissions import ALLOWED
@@ -75,7 +77,30 @@ def events_markdown() -> str:
         "stable: renaming or moving a class never changes what is stored. A schema change bumps",
         "`class_version` and adds an `upcast_vN_vN+1` method; stored events are never rewritten.", "",
         *rows, "",
+        "## The feed: CloudEvents 1.0", "",
+        "`GET /events`, `GET /events/stream` and webhooks carry each event as a CloudEvent",
+        "(JSON structured mode). The envelope holds no personal data:", "",
+        "| attribute | value |", "|---|---|",
+        "| `specversion` | `1.0` |",
+        "| `id` | `<incident id>/<version>`: stable, the same on every read, stream and delivery |",
+        f"| `source` | `{SOURCE}` |",
+        "| `type` | the stored topic and the data's version, e.g. `nimrs.Incident.Closed.v1` |",
+        "| `subject` | the incident id |",
+        "| `time` | when the event was recorded (UTC, ISO 8601) |",
+        "| `datacontenttype` | `application/json` |",
+        "| `position` | extension: the event's place in the log; resume with `after=<position>` |",
+        "| `data` | the event's own fields and `incident_version`; schemas below |", "",
+        "A type's `data` schema only ever grows compatibly; an incompatible change is a new type",
+        "(`.v2`), and older stored events are upcast, so `data` always has the current schema.", "",
+        *schemas(),
     ])
+
+
+def schemas() -> list[str]:
+    lines = []
+    for kind in sorted(KINDS):
+        lines += [f"### `{kind}`", "", "```json", json.dumps(data_schema(kind), indent=2), "```", ""]
+    return lines
 
 
 OUTPUTS = {"workflow.md": workflow_markdown, "events.md": events_markdown}

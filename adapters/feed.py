@@ -13,6 +13,8 @@ decoded and upcast first, so ``data`` always has the current schema.
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -167,3 +169,36 @@ class Feed:
 
     def last_position(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+
+ACTOR_SCHEMA = {
+    "type": "object", "description": "Who did it: the user, their facility and security group (Level 1-3)",
+    "properties": {"user_id": {"type": "string"}, "facility": {"type": "string"},
+                   "level": {"type": "integer", "enum": [1, 2, 3]}},
+    "required": ["user_id", "facility", "level"], "additionalProperties": False,
+}
+
+
+def _field_schema(name: str, annotation: Any) -> dict[str, Any]:
+    if name == "actor":
+        return ACTOR_SCHEMA
+    if annotation is datetime:
+        return {"type": "string", "format": "date-time"}
+    if annotation is int:
+        return {"type": "integer"}
+    if annotation is str:
+        return {"type": "string"}
+    return {"type": "object"}  # screen fields: see docs/rules.md for each screen's names
+
+
+def data_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema (2020-12) of a CloudEvents type's ``data``."""
+    cls = KINDS[kind]
+    hints = typing.get_type_hints(cls, localns={"Incident": Incident})
+    fields = [f.name for f in dataclasses.fields(cls) if f.name not in ENVELOPE]
+    properties = {name: _field_schema(name, hints.get(name)) for name in fields}
+    properties["incident_version"] = {"type": "integer", "minimum": 1,
+                                      "description": "The event's position in the incident's history"}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"urn:nimrs:event-data:{kind}",
+            "title": kind, "type": "object", "properties": properties, "required": sorted(properties),
+            "additionalProperties": False}
