@@ -72,7 +72,9 @@ def unlock(user_id: str, who: Admin, ctx: Ctx) -> Response:
 
 @router.post("/users/{user_id}/re-establish", summary="Re-establish an account with a new password")
 def reestablish(user_id: str, body: NewPassword, who: Admin, ctx: Ctx) -> Response:
-    return JsonResponse(ctx.registry.reestablish(user_id, body.password, by=who).as_dict())
+    account = ctx.registry.reestablish(user_id, body.password, by=who)
+    ctx.forget_all()  # its tokens were revoked: drop any this process still trusts
+    return JsonResponse(account.as_dict())
 
 
 @router.get("/security-log", summary="Sign-ins, account changes and refused commands (security administrators)")

@@ -58,6 +58,10 @@ class Context:
             self._tokens[token] = (principal, expires_at, now + timedelta(seconds=TOKEN_CACHE_SECONDS))
         return principal
 
+    def forget_all(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
     def forget(self, token: str) -> None:
         with self._lock:
             self._tokens.pop(token, None)

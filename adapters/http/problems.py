@@ -65,7 +65,8 @@ def _nimrs_error(request: Request, error: Exception) -> Response:
     status = STATUS.get(error.kind, 422)
     _refused(request, status, str(error))
     headers = {"WWW-Authenticate": 'Bearer realm="nimrs"'} if status == 401 else None
-    return problem(status, error.message, kind=error.kind, problems=error.problems, instance=request.url.path,
+    detail = error.message if not error.problems else f"{error.message}: {'; '.join(error.problems[:5])}"
+    return problem(status, detail, kind=error.kind, problems=error.problems, instance=request.url.path,
                    headers=headers)
 
 
