@@ -27,7 +27,8 @@ from workflows.service import IncidentService
 from workflows.views import describe, event_record
 
 router = APIRouter(tags=["incidents"])
-Ref = Annotated[str, Path(description="The incident id, or its JC case number", max_length=100)]
+Ref = Annotated[str, Path(description="The incident id, or its JC case number", max_length=100,
+                                 examples=["2026-015501"])]
 IfMatch = Annotated[str | None, Header(description='The ETag you read, e.g. "3": refused with 409 if stale')]
 
 
