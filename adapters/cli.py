@@ -147,6 +147,21 @@ def bench_projections(
     emit(run_projections_bench(store, events, query_incidents, rounds, workers), True)
 
 
+@bench_app.command("http")
+@handles_errors
+def bench_http(
+    store: Annotated[str, typer.Option(help="sqlite or postgres.")] = "sqlite",
+    events: Annotated[int, typer.Option(help="Size of the synthetic log (the feed pages through all of it).")] = 100_000,
+    seconds: Annotated[float, typer.Option(help="Length of each measured block of requests.")] = 3.0,
+    rounds: Annotated[int, typer.Option(help="Alternating blocks per side.")] = 3,
+    as_json: Json = False,
+) -> None:
+    """HTTP reads over plain Starlette, commands per second, feed over the library's read-and-decode."""
+    from adapters.bench_http import run_http_bench
+
+    emit(run_http_bench(store, events, seconds, rounds), True)
+
+
 def main() -> None:
     app()
 
