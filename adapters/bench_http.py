@@ -30,6 +30,7 @@ import httpx
 import orjson
 
 from adapters.bench import bench_database
+from adapters.feed import MAX_LIMIT
 from adapters.storage import open_service, store_config, views_engine
 from adapters.synthetic import Generator, Plan, facility_name
 from adapters.users import UserRegistry
@@ -40,6 +41,7 @@ TARGETS = {"read_ratio": (">=", 0.5), "commands_per_s": (">=", 500.0), "feed_rat
            "feed_events_per_s": (">=", 20_000.0)}
 PASSWORD = "bench passphrase long enough"
 FACILITY = facility_name(1)
+DRAFTS, WRITERS = 480, 16  # each writer cycles through its own 30 drafts: histories stay the usual length
 END = datetime.now(timezone.utc) - timedelta(days=1)
 
 
@@ -178,7 +180,7 @@ def _prepare(url: str, events: int) -> dict[str, Any]:
     ids = [n.originator_id for n in service.recorder.select_notifications(0, 20_000)
            if n.originator_version == 1 and _facility(n) == FACILITY][:200]
     drafts = [service.create_incident(reader, program="Clinic 1", setting="outpatient", code="si.fall",
-                                      summary=f"bench draft {n}") for n in range(16)]
+                                      summary=f"bench draft {n}") for n in range(DRAFTS)]
     service.close()
     return {"events": made.events, "incidents": made.incidents, "ids": [str(i) for i in ids],
             "drafts": [str(d) for d in drafts]}
@@ -194,13 +196,17 @@ def _token(port: int, user: str) -> str:
     return str(response.json()["access_token"])
 
 
+def _requests_for(path: str, ids: list[str], token: str | None) -> Callable[[int], list[bytes]]:
+    return lambda n: [_request("GET", path.format(i), token) for i in ids[n::8] or ids]
+
+
 def _reads(ours: int, baseline: int, token: str, ids: list[str], seconds: float, rounds: int) -> dict[str, float]:
     figures: dict[str, float] = {}
     for name, path in (("incident", "/incidents/{}"), ("overdue", "/overdue")):
-        def requests(with_token: str | None, port_path: str = path) -> Callable[[int], list[bytes]]:
-            return lambda n: [_request("GET", port_path.format(i), with_token) for i in ids[n::8] or ids]
-        mine, theirs = _alternating(lambda r=requests(token): asyncio.run(_hammer(ours, r, 8, seconds)),
-                                    lambda r=requests(None): asyncio.run(_hammer(baseline, r, 8, seconds)), rounds)
+        signed_in = _requests_for(path, ids, token)
+        plain = _requests_for(path, ids, None)
+        mine, theirs = _alternating(lambda r=signed_in: asyncio.run(_hammer(ours, r, 8, seconds)),  # type: ignore[misc]
+                                    lambda r=plain: asyncio.run(_hammer(baseline, r, 8, seconds)), rounds)  # type: ignore[misc]
         figures |= {f"{name}_rps": mine, f"{name}_baseline_rps": theirs, f"{name}_ratio": mine / theirs}
     figures["read_ratio"] = min(figures["incident_ratio"], figures["overdue_ratio"])
     return figures
@@ -208,10 +214,11 @@ def _reads(ours: int, baseline: int, token: str, ids: list[str], seconds: float,
 
 def _commands(port: int, token: str, drafts: list[str], seconds: float) -> dict[str, float]:
     def requests(n: int) -> list[bytes]:
-        path = f"/incidents/{drafts[n]}/details/narrative"
-        return [_request("PATCH", path, token, orjson.dumps({"narrative": text})) for text in ("one", "two")]
+        mine = drafts[n::WRITERS]
+        return [_request("PATCH", f"/incidents/{draft}/details/narrative", token, orjson.dumps({"narrative": text}))
+                for text in ("one", "two") for draft in mine]
 
-    return {"commands_per_s": asyncio.run(_hammer(port, requests, len(drafts), seconds))}
+    return {"commands_per_s": asyncio.run(_hammer(port, requests, WRITERS, seconds))}
 
 
 def _feed(url: str, port: int, token: str, rounds: int) -> dict[str, float]:
@@ -221,7 +228,7 @@ def _feed(url: str, port: int, token: str, rounds: int) -> dict[str, float]:
     def through_http() -> float:
         count, after, started = 0, 0, time.perf_counter()
         while True:
-            page = orjson.loads(client.get("/events", params={"after": after, "limit": 1000}).content)
+            page = orjson.loads(client.get("/events", params={"after": after, "limit": MAX_LIMIT}).content)
             count += len(page["events"])
             after = page["next"]
             if not page["has_more"]:

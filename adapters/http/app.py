@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from fastapi import FastAPI
 from sqlalchemy import create_engine
@@ -37,7 +38,10 @@ as an `ETag`; send it back in `If-Match` to refuse a stale write (409). See docs
 
 
 def build_context(config: StoreConfig, clock: Clock) -> Context:
-    service = open_service(config, clock)
+    # A long-lived server keeps recently used incidents in memory; each load still reads any newer
+    # events first (fast-forward), so other processes' writes are never missed.
+    cached = replace(config, env={**config.env, "AGGREGATE_CACHE_MAXSIZE": "5000"})
+    service = open_service(cached, clock)
     engine = create_engine(config.sqlalchemy_url, pool_size=8, max_overflow=8) if config.kind == "postgres" \
         else create_engine(config.sqlalchemy_url, connect_args={"timeout": 10})
     registry = UserRegistry(engine, clock, token_lifetime_from(os.environ))
