@@ -30,7 +30,10 @@ class JsonResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, default=str)
+        try:
+            return orjson.dumps(content, default=str)
+        except TypeError:  # a mapping with non-string keys (rare): the slower option handles it
+            return orjson.dumps(content, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +11,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_shell_blocks(page: str, folder: Path, at_least: int) -> subprocess.CompletedProcess[str]:
+def run_shell_blocks(page: str, folder: Path, at_least: int,
+                     replace: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Every ```bash block of a docs page, in order, in ``folder``, with the project's ``nimrs``."""
-    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "docs" / page).read_text(), flags=re.S)
+    text = (ROOT / "docs" / page).read_text()
+    for old, new in (replace or {}).items():
+        text = text.replace(old, new)
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
     assert len(blocks) >= at_least
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "COLUMNS": "200"}
     env.pop("NIMRS_DATABASE_URL", None)
@@ -37,3 +42,23 @@ def test_the_supervisor_and_auditor_guide_runs_as_written(tmp_path: Path) -> Non
     assert (tmp_path / "risk-manager-october.csv").read_text().startswith("position,incident_id,version")
     assert (tmp_path / "incidents-by-month.csv").read_text().startswith("facility,dimension,value,label,count")
     assert (tmp_path / "nimrs-views.db").exists()
+
+
+def test_the_api_walkthrough_runs_as_written(tmp_path: Path) -> None:
+    """A new user's first session with the HTTP API: curl against a real server on SQLite."""
+    shutil.copytree(ROOT / "docs" / "examples", tmp_path / "docs" / "examples")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    try:
+        result = run_shell_blocks("api.md", tmp_path, at_least=12, replace={":8000": f":{port}", "port 8000": f"port {port}"})
+    finally:
+        subprocess.run(["pkill", "-f", f"nimrs serve --port {port}"], check=False)
+        subprocess.run(["pkill", "-f", "nimrs webhooks run --max-attempts 1 --backoff 0.1"], check=False)
+    out = result.stdout
+    assert '"state":"draft","version":2' in out and 'etag: "2"' in out.lower()
+    assert '"status":409' in out and '"status":403' in out  # the stale write and Level 2 submitting
+    assert out.count('{"state":"closed"') >= 1 and '"allowed_actions":["reopen"' in out
+    assert "locked after 3 failed sign-ins" in out and '"status":"active"' in out
+    assert '"404"' in out or "\n404\n" in out
+    assert '"last_error":' in out and '{"requeued":2}' in out
