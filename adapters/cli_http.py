@@ -57,7 +57,11 @@ def register(app: typer.Typer, users_app: typer.Typer) -> None:  # noqa: C901 - 
         """List the users with their security group, roles and sign-in status."""
         with session() as (_, registry, _config):
             rows = [account.as_dict() for account in registry.all()]
-        emit(rows, as_json, lambda users: [_render_account(u) for u in users])
+        def render(users: list[dict[str, Any]]) -> None:
+            for user in users:
+                _render_account(user)
+
+        emit(rows, as_json, render)
 
     @users_app.command("unlock")
     @handles_errors

@@ -34,8 +34,8 @@ def run_demo(db: Path) -> dict[str, Any]:
 
 
 def _story(service: IncidentService, registry: UserRegistry, db: Path) -> dict[str, Any]:
-    risk = registry.add("risk.manager", "F-001", 1)
-    clinical = registry.add("clinical.supervisor", "F-001", 2)
+    risk = registry.add("risk.manager", "F-001", 1).actor
+    clinical = registry.add("clinical.supervisor", "F-001", 2).actor
     now = service.clock()
     lines = [f"nimrs demo on {db}: users risk.manager (Level 1) and clinical.supervisor (Level 2), facility F-001"]
 

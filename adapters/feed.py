@@ -48,7 +48,7 @@ def event_kinds() -> dict[str, type]:
 
 
 KINDS = event_kinds()
-TOPIC_OF = {kind: cls.TOPIC for kind, cls in KINDS.items()}
+TOPIC_OF: dict[str, str] = {kind: getattr(cls, "TOPIC") for kind, cls in KINDS.items()}  # noqa: B009
 
 
 def _plain(value: Any) -> Any:

@@ -28,6 +28,7 @@ from adapters.feed import parse_types
 from adapters.users import Principal
 from domain.actor import Actor
 from domain.errors import NotFound, PermissionDenied, ValidationFailed
+from domain.vocabulary import Level
 from projections.schema import UtcDateTime
 from workflows.service import Clock
 
@@ -95,7 +96,7 @@ class Subscription:
     @property
     def reader(self) -> Actor:
         """Whose view of the feed the subscription gets: its facility, or every facility."""
-        return Actor(self.owner, self.facility or "*", 3, state_reviewer=self.facility is None)
+        return Actor(self.owner, self.facility or "*", Level.READER, state_reviewer=self.facility is None)
 
     def as_dict(self, with_secret: bool = False) -> dict[str, Any]:
         shown = {"id": self.subscription_id, "url": self.url, "types": list(self.types), "owner": self.owner,

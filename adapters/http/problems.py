@@ -52,7 +52,8 @@ def _refused(request: Request, status: int, detail: str) -> None:
     if request.method in ("GET", "HEAD") and principal is None:
         return
     context = request.app.state.context
-    action = f"{request.method} {request.scope.get('route').path if request.scope.get('route') else request.url.path}"
+    route = request.scope.get("route")
+    action = f"{request.method} {getattr(route, 'path', request.url.path)}"
     try:
         context.security_log.refused(context.clock(), principal.actor if principal else None, action,
                                      request.url.path[:200], status, detail, user_id="anonymous")
