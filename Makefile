@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup demo test lint check-docs docs bench clean
+.PHONY: setup demo serve test lint check-docs docs bench clean
 
 setup: $(VENV)/.installed
 
@@ -15,6 +15,9 @@ $(VENV)/.installed: pyproject.toml
 
 demo: setup
 	$(BIN)/nimrs demo
+
+serve: setup
+	$(BIN)/nimrs serve
 
 lint: setup
 	$(BIN)/ruff check domain workflows projections adapters tests
@@ -32,6 +35,7 @@ docs: setup
 bench: setup
 	$(BIN)/nimrs bench core --store sqlite --json
 	$(BIN)/nimrs bench core --store postgres --json
+	$(BIN)/nimrs bench http --store sqlite --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis nimrs.db* nimrs-demo.db*

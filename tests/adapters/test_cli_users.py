@@ -1,0 +1,46 @@
+"""Users from the command line: passwords on stdin, roles, unlocking and re-establishing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from adapters.storage import store_config
+from adapters.users import UserRegistry
+from tests.adapters.test_cli import nimrs, ok_json
+
+
+def test_users_get_passwords_roles_and_locks_lifted_from_the_command_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/users.db"
+    added = nimrs("users", "add", "admin", "--facility", "F-001", "--level", "3", "--security-admin",
+                  "--password-stdin", "--json", url=url, stdin="a long enough passphrase\n")
+    assert added.returncode == 0, added.stderr
+    short = nimrs("users", "add", "weak", "--facility", "F-001", "--level", "1", "--password-stdin", url=url,
+                  stdin="short\n")
+    assert short.returncode == 3 and "12 characters" in short.stderr
+    assert nimrs("users", "add", "empty", "--facility", "F-001", "--level", "1", "--password-stdin", url=url,
+                 stdin="").returncode == 3
+    listed = {u["user_id"]: u for u in ok_json("users", "list", url=url)}
+    assert listed["admin"]["security_admin"] and listed["admin"]["can_sign_in"] and "weak" not in listed
+
+    registry = UserRegistry.open(store_config({"NIMRS_DATABASE_URL": url}))
+    for _ in range(3):
+        try:
+            registry.sign_in("admin", "not the passphrase")
+        except Exception:
+            pass
+    assert registry.account("admin").status == "locked_out"
+    assert ok_json("users", "unlock", "admin", url=url)["status"] == "active"
+    year_ago = datetime.now(timezone.utc) - timedelta(days=400)
+    with create_engine(registry.engine.url).begin() as connection:
+        connection.execute(text("UPDATE nimrs_users SET last_active_at = :at"), {"at": year_ago.isoformat()})
+    assert registry.account("admin").status == "expired"
+    refused = nimrs("users", "unlock", "admin", url=url)
+    assert refused.returncode == 6 and "re-establish" in refused.stderr
+    renewed = nimrs("users", "re-establish", "admin", "--password-stdin", "--json", url=url,
+                    stdin="a new long passphrase\n")
+    assert renewed.returncode == 0, renewed.stderr
+    assert registry.sign_in("admin", "a new long passphrase").account.status == "active"
+    registry.dispose()
