@@ -14,6 +14,7 @@ import queue
 import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from multiprocessing.synchronize import Event as EventType
 from typing import Any
 
@@ -55,8 +56,10 @@ def _close(projector: Projector) -> None:
 def _worker(environ: Mapping[str, str], names: list[str], mode: str, batch_size: int,
             reports: Any, stop: EventType) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    projector = open_projector(store_config(environ), names, batch_size=batch_size,
-                               create_indexes=mode == "follow")
+    config = store_config(environ)
+    if mode == "catch_up":  # the rebuilding parent made the tables: concurrent DDL on PostgreSQL can fail
+        config = replace(config, env={**config.env, "CREATE_TABLE": "n"})
+    projector = open_projector(config, names, batch_size=batch_size, create_indexes=mode == "follow")
     try:
         if mode == "catch_up":
             projector.catch_up(progress=lambda done, _total: reports.put((names[0], done)), stop=stop)  # type: ignore[arg-type]
