@@ -8,7 +8,6 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from uuid import UUID
 
 import psycopg
 import psycopg_pool
@@ -20,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from adapters.storage import StoreConfig, open_service, store_config
 from adapters.users import UserRegistry
 from domain.errors import NimrsError
-from domain.vpcr import incident_id_for_case
+from domain.vpcr import incident_id_for
 from workflows.service import IncidentService
 
 # Exit codes scripts can rely on (docs/cli.md).
@@ -80,9 +79,4 @@ def session() -> Iterator[tuple[IncidentService, UserRegistry, StoreConfig]]:
         service.close()
 
 
-def incident_id(reference: str) -> UUID:
-    """An incident is named by its id or by its JC case number."""
-    try:
-        return UUID(reference)
-    except ValueError:
-        return incident_id_for_case(reference)
+incident_id = incident_id_for

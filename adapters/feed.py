@@ -106,8 +106,6 @@ def parse_types(types: str | None) -> tuple[str, ...]:
 class Feed:
     def __init__(self, service: IncidentService) -> None:
         self.recorder = service.recorder
-        self.cipher = service.mapper.cipher
-        self.compressor = service.mapper.compressor
         self.decoder = LeanDecoder(service.mapper)
         self.sqlite_table = getattr(self.recorder, "events_table_name", None) \
             if type(self.recorder).__module__ == "eventsourcing.sqlite" else None
@@ -156,10 +154,7 @@ class Feed:
         """The stored event as a CloudEvent, or None if it belongs to another facility than ``facility``."""
         position, subject, version_number, topic, data = row
         try:
-            if self.cipher:
-                data = self.cipher.decrypt(data)
-            if self.compressor:
-                data = self.compressor.decompress(data)
+            data = self.decoder.plaintext(data)
             state: dict[str, Any] = orjson.loads(data)
         except Exception as error:
             raise StoredEventsUnreadable(

@@ -27,6 +27,14 @@ def incident_id_for_case(jc_case_number: str) -> UUID:
     return uuid5(JC_CASE_NAMESPACE, jc_case_number.upper())
 
 
+def incident_id_for(reference: str) -> UUID:
+    """An incident is named by its id or by its JC case number."""
+    try:
+        return UUID(reference)
+    except ValueError:
+        return incident_id_for_case(reference)
+
+
 @dataclass(frozen=True)
 class VpcrReport:
     jc_case_number: str

@@ -52,14 +52,18 @@ class LeanDecoder:
         self.cipher = mapper.cipher
         self.compressor = mapper.compressor
 
+    def plaintext(self, data: bytes) -> bytes:
+        """The stored JSON, decrypted and decompressed where the application does that."""
+        if self.cipher:
+            data = self.cipher.decrypt(data)
+        if self.compressor:
+            data = self.compressor.decompress(data)
+        return data
+
     def __call__(self, stored: StoredEvent) -> Any:
         cls = _event_class(stored.topic)
-        data = stored.state
         try:
-            if self.cipher:
-                data = self.cipher.decrypt(data)
-            if self.compressor:
-                data = self.compressor.decompress(data)
+            data = self.plaintext(stored.state)
             state: dict[str, Any] = orjson.loads(data)
             converted = 0
             for key, value in state.items():

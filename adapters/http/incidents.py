@@ -21,7 +21,7 @@ from domain.deadlines import parse_moment
 from domain.errors import ValidationFailed
 from domain.incident import Incident, State
 from domain.rules import DEFAULT_RULE_SET
-from domain.vpcr import incident_id_for_case
+from domain.vpcr import incident_id_for as incident_id
 from workflows.replay import changes_between, state_as_of
 from workflows.service import IncidentService
 from workflows.views import describe, event_record
@@ -52,13 +52,6 @@ class Amendment(BaseModel):
     screen: str = Field(max_length=40)
     fields: dict[str, Any]
     reason: str = Field(min_length=1, max_length=4000)
-
-
-def incident_id(reference: str) -> UUID:
-    try:
-        return UUID(reference)
-    except ValueError:
-        return incident_id_for_case(reference)
 
 
 def expected_version(if_match: str | None) -> int | None:
