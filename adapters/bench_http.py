@@ -82,7 +82,7 @@ def nimrs_app() -> Any:
 
 # -- servers and load ----------------------------------------------------------------------------------
 
-def _free_port() -> int:
+def free_port() -> int:
     import socket
 
     with socket.socket() as s:
@@ -92,7 +92,7 @@ def _free_port() -> int:
 
 @contextmanager
 def _server(factory: str, url: str) -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "NIMRS_DATABASE_URL": url}
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", f"adapters.bench_http:{factory}", "--factory",
                                 "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)

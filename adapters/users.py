@@ -42,9 +42,10 @@ from adapters.storage import StoreConfig
 from domain import accounts
 from domain.accounts import AccountStatus, SignInFacts
 from domain.actor import Actor
-from domain.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
+from domain.errors import Conflict, NimrsError, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
 from domain.vocabulary import Level
 from projections.schema import UtcDateTime
+from workflows.permissions import require_facility
 from workflows.service import Clock, utc_now
 
 metadata = MetaData()
@@ -220,8 +221,7 @@ class UserRegistry:
     def _require_admin(self, by: Principal, facility: str, what: str) -> None:
         if not by.security_admin:
             raise PermissionDenied(f"only a security administrator may {what}; {by.user_id!r} is not one")
-        if facility != by.actor.facility:
-            raise NotFound(f"facility {facility!r} not found in facility {by.actor.facility!r}")
+        require_facility(by.actor, facility, f"facility {facility!r}")
 
     def _managed(self, connection: Connection, by: Principal | None, user_id: str, what: str) -> Any:
         row = self._row(connection, user_id)
@@ -267,14 +267,16 @@ class UserRegistry:
             if row is None or row.password_hash is None:
                 self.hasher.hash("timing: an unknown user costs as much as a known one")
                 self.log.record(connection, now, None, "sign_in", user_id[:64], "refused", WRONG, status=401)
-                refusal: Exception = Unauthenticated(WRONG)
+                outcome: IssuedToken | NimrsError = Unauthenticated(WRONG)
             else:
-                refusal = self._check_sign_in(connection, row, password, now)
-        if isinstance(refusal, IssuedToken):
-            return refusal
-        raise refusal
+                outcome = self._check_sign_in(connection, row, password, now)
+        # A refusal is raised only after the transaction commits, so the failed attempt is counted.
+        if isinstance(outcome, IssuedToken):
+            return outcome
+        raise outcome
 
-    def _check_sign_in(self, connection: Connection, row: Any, password: str, now: datetime) -> Any:
+    def _check_sign_in(self, connection: Connection, row: Any, password: str,
+                       now: datetime) -> IssuedToken | NimrsError:
         actor = Actor(row.user_id, row.facility, Level(row.level))
         current = self._account(row).status
         if current != AccountStatus.ACTIVE:

@@ -11,7 +11,8 @@ from starlette.responses import Response
 
 from adapters.http.context import Admin, Ctx, JsonResponse, Who
 from domain.deadlines import parse_moment
-from domain.errors import NotFound, PermissionDenied
+from domain.errors import PermissionDenied
+from workflows.permissions import require_facility
 
 router = APIRouter(tags=["sign-in and users"])
 
@@ -43,8 +44,7 @@ def sign_in(body: SignIn, ctx: Ctx) -> Response:
 
 @router.post("/auth/sign-out", status_code=204, summary="End the session: the token stops working at once")
 def sign_out(request: Request, who: Who, ctx: Ctx) -> Response:
-    token = request.headers["authorization"].split(" ", 1)[1].strip()
-    ctx.forget(token)
+    ctx.forget(request.state.token)
     return Response(status_code=204)
 
 
@@ -87,7 +87,6 @@ def security_log(who: Who, ctx: Ctx,
         raise PermissionDenied(f"only a security administrator or a state reviewer may read the security log; "
                                f"{who.user_id!r} is neither")
     chosen = facility or who.actor.facility
-    if chosen != who.actor.facility and not who.actor.state_reviewer:
-        raise NotFound(f"facility {chosen!r} not found in facility {who.actor.facility!r}")
+    require_facility(who.actor, chosen, f"facility {chosen!r}", reading=True)
     moment: datetime | None = parse_moment(since, "since") if since else None
     return JsonResponse(ctx.security_log.entries(facility=chosen, since=moment, outcome=outcome, limit=limit))

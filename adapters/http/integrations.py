@@ -57,8 +57,7 @@ async def stream(request: Request, who: Who, ctx: Ctx,
                  last_event_id: Annotated[str | None, Header(max_length=40)] = None) -> StreamingResponse:
     chosen = parse_types(types)
     start = _resume_point(after, last_event_id)
-    token = request.headers["authorization"].split(" ", 1)[1].strip()
-    return StreamingResponse(_sse(request, ctx, who, token, start, chosen), media_type="text/event-stream",
+    return StreamingResponse(_sse(request, ctx, who, request.state.token, start, chosen), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,6 +11,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from adapters.bench_http import free_port
 from adapters.http.app import create_app
 from adapters.storage import store_config
 from adapters.users import UserRegistry
@@ -37,12 +37,6 @@ STAFF = {
     "admin": ("F-001", 3, True, False), "reviewer": ("OMH", 3, False, True),
     "other.l1": ("F-002", 1, False, False), "other.admin": ("F-002", 1, True, False),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Api:
