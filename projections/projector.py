@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,8 @@ from workflows.service import Clock, IncidentService, utc_now
 OUR_TOPICS = "nimrs.Incident."
 Progress = Callable[[int, int], None]  # (events applied so far, events to apply in all)
 
+
+SUBSCRIPTION_CHECK_SECONDS = 1.0  # how long a following projector trusts a quiet subscription
 
 def all_views() -> list[View]:
     return [OverdueView(), AuditView(), BoardView(), StatisticsView()]
@@ -192,10 +195,18 @@ class Projector:
             feeder = threading.Thread(target=_feed, args=(subscription, arrived), daemon=True)
             feeder.start()
             expected = start
+            quiet_since = time.monotonic()
             while not stop.is_set() and feeder.is_alive():
                 batch = _drain(arrived, self.batch_size, timeout=0.1)
                 if not batch:
+                    # A NOTIFY can be missed (e.g. one sent while the subscription was starting): after a
+                    # quiet second, look at the log itself and catch up from it if it has moved on.
+                    if time.monotonic() - quiet_since >= SUBSCRIPTION_CHECK_SECONDS:
+                        if (self.source.recorder.max_notification_id() or 0) > expected:
+                            break
+                        quiet_since = time.monotonic()
                     continue
+                quiet_since = time.monotonic()
                 # A view behind what the stream has passed was reset (a rebuild elsewhere):
                 # leave the stream and catch up from the log instead.
                 if any(p.position < expected for p in self.positions().values()):
