@@ -213,10 +213,12 @@ def _reads(ours: int, baseline: int, token: str, ids: list[str], seconds: float,
 
 
 def _commands(port: int, token: str, drafts: list[str], seconds: float) -> dict[str, float]:
+    run = time.time_ns()  # each run starts from a value no draft holds yet
+
     def requests(n: int) -> list[bytes]:
         mine = drafts[n::WRITERS]
-        return [_request("PATCH", f"/incidents/{draft}/details/narrative", token, orjson.dumps({"narrative": text}))
-                for text in ("one", "two") for draft in mine]
+        return [_request("PATCH", f"/incidents/{draft}/details/narrative", token,
+                         orjson.dumps({"narrative": f"{text} {run}"})) for text in ("one", "two") for draft in mine]
 
     return {"commands_per_s": asyncio.run(_hammer(port, requests, WRITERS, seconds))}
 
