@@ -167,7 +167,7 @@ def run_core_bench(store: str, reports: int = 10_000) -> dict[str, Any]:
             figures |= load(service, baseline)
             figures |= bulk_import(service, reports)
         finally:
-            service.close()
+            service.store.close()
             baseline.close()
     figures = {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
     figures["targets_met"] = {

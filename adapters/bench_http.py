@@ -4,7 +4,7 @@
   each over a plain Starlette route that runs the same query and returns its rows as a
   ``JSONResponse`` (no sign-in, no checks); the lower of the two ratios. Both servers run at
   once, one uvicorn process each, and are measured in alternating blocks.
-- commands_per_s: workflow steps (``PATCH .../details/narrative``) per second on one SQLite
+- commands_per_s: workflow steps (``PATCH .../record-details/narrative``) per second on one SQLite
   worker, several clients at once, each on its own draft.
 - feed_ratio: events/s paging through ``GET /events`` over the library's own
   ``select_notifications`` + ``mapper.to_domain_event`` rate on the same log; feed_events_per_s.
@@ -55,7 +55,7 @@ def baseline_app() -> Any:
     from starlette.routing import Route
 
     from projections import overdue
-    from workflows.views import describe
+    from workflows.screens import describe
 
     config = store_config()
     service = open_service(config)
@@ -173,15 +173,15 @@ def _prepare(url: str, events: int) -> dict[str, Any]:
     registry.dispose()
     from projections.projector import Projector
 
-    projector = Projector(service, views_engine(config))
+    projector = Projector(service.store, views_engine(config))
     projector.catch_up()
     projector.engine.dispose()
     reader = Actor("bench.l1", FACILITY, Level.SUBMITTER)
-    ids = [n.originator_id for n in service.recorder.select_notifications(0, 20_000)
+    ids = [n.originator_id for n in service.store.recorder.select_notifications(0, 20_000)
            if n.originator_version == 1 and _facility(n) == FACILITY][:200]
     drafts = [service.create_incident(reader, program="Clinic 1", setting="outpatient", code="si.fall",
                                       summary=f"bench draft {n}") for n in range(DRAFTS)]
-    service.close()
+    service.store.close()
     return {"events": made.events, "incidents": made.incidents, "ids": [str(i) for i in ids],
             "drafts": [str(d) for d in drafts]}
 
@@ -217,7 +217,7 @@ def _commands(port: int, token: str, drafts: list[str], seconds: float) -> dict[
 
     def requests(n: int) -> list[bytes]:
         mine = drafts[n::WRITERS]
-        return [_request("PATCH", f"/incidents/{draft}/details/narrative", token,
+        return [_request("PATCH", f"/incidents/{draft}/record-details/narrative", token,
                          orjson.dumps({"narrative": f"{text} {run}"})) for text in ("one", "two") for draft in mine]
 
     return {"commands_per_s": asyncio.run(_hammer(port, requests, WRITERS, seconds))}
@@ -238,9 +238,9 @@ def _feed(url: str, port: int, token: str, rounds: int) -> dict[str, float]:
 
     def library() -> float:
         count, position, started = 0, 0, time.perf_counter()
-        while notifications := service.recorder.select_notifications(position, 1000, inclusive_of_start=False):
+        while notifications := service.store.recorder.select_notifications(position, 1000, inclusive_of_start=False):
             for notification in notifications:
-                service.mapper.to_domain_event(notification)
+                service.store.mapper.to_domain_event(notification)
             count += len(notifications)
             position = notifications[-1].id
         return count / (time.perf_counter() - started)
@@ -249,7 +249,7 @@ def _feed(url: str, port: int, token: str, rounds: int) -> dict[str, float]:
         mine, theirs = _alternating(through_http, library, rounds)
     finally:
         client.close()
-        service.close()
+        service.store.close()
     return {"feed_events_per_s": mine, "feed_baseline_events_per_s": theirs, "feed_ratio": mine / theirs}
 
 

@@ -28,7 +28,7 @@ from adapters.projection_workers import default_workers, open_projector, rebuild
 from adapters.storage import StoreConfig, open_service, store_config, views_engine
 from adapters.synthetic import Generator, Plan, facility_name
 from domain.actor import Actor
-from domain.incident import State
+from domain.lifecycle import State
 from domain.vocabulary import ClockName, Level
 from projections import board, overdue
 from projections.projector import VIEW_NAMES, Projector
@@ -46,13 +46,13 @@ def _baseline_read(config: StoreConfig) -> float:
     service = open_service(config)
     try:
         started, position = time.perf_counter(), 0
-        while notifications := service.recorder.select_notifications(position, 1000, inclusive_of_start=False):
+        while notifications := service.store.recorder.select_notifications(position, 1000, inclusive_of_start=False):
             for notification in notifications:
-                service.mapper.to_domain_event(notification)
+                service.store.mapper.to_domain_event(notification)
             position = notifications[-1].id
         return time.perf_counter() - started
     finally:
-        service.close()
+        service.store.close()
 
 
 def _rebuild_rounds(config: StoreConfig, events: int, rounds: int, workers: int) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def _p95_ms(query: Callable[[], object], repeats: int = 300) -> float:
 def _queries_at_size(views_url: str, incidents: int, facilities: int = 50) -> dict[str, Any]:
     config = store_config({"NIMRS_DATABASE_URL": views_url, "NIMRS_VIEWS_URL": views_url})
     service = open_service(config)
-    projector = Projector(service, views_engine(config), clock=lambda: NOW)
+    projector = Projector(service.store, views_engine(config), clock=lambda: NOW)
     try:
         metadata.create_all(projector.engine)
         _fill_views_at_size(projector, incidents, facilities)
@@ -137,7 +137,7 @@ def _queries_at_size(views_url: str, incidents: int, facilities: int = 50) -> di
                 "board_p95_ms": _p95_ms(lambda: reads.board(supervisor()))}
     finally:
         projector.engine.dispose()
-        service.close()
+        service.store.close()
 
 
 def _live_lag(config: StoreConfig, samples: int = 40) -> dict[str, Any]:
@@ -151,7 +151,7 @@ def _live_lag(config: StoreConfig, samples: int = 40) -> dict[str, Any]:
         projector.catch_up()
         batches = Generator(Plan(incidents=samples * 2, end=NOW + timedelta(days=400), seed=99, save_every=2))._batches()
         for batch in batches:
-            recordings = service.save(*batch)
+            recordings = service.store.save(*batch)
             if not recordings:
                 continue
             saved = time.perf_counter()
@@ -166,7 +166,7 @@ def _live_lag(config: StoreConfig, samples: int = 40) -> dict[str, Any]:
         stop.set()
         follower.join(timeout=10)
         projector.engine.dispose()
-        service.close()
+        service.store.close()
     return {"live_lag_p95_s": statistics.quantiles(lags, n=20)[-1], "live_lag_max_s": max(lags)}
 
 
@@ -177,7 +177,7 @@ def run_projections_bench(store: str, events: int, query_incidents: int, rounds:
         config = store_config({"NIMRS_DATABASE_URL": url})
         service = open_service(config, clock=lambda: NOW)
         made = Generator(Plan.for_events(events, NOW, facilities=20, save_every=500)).run(service)
-        service.close()
+        service.store.close()
         figures: dict[str, Any] = {"store": store, "events": made.events, "incidents": made.incidents}
         figures |= _rebuild_rounds(config, made.events, rounds, workers or default_workers())
         figures |= _live_lag(config)

@@ -130,7 +130,7 @@ async def _run_worker(policy: Any) -> None:
     config = store_config()
     service = open_service(config)
     engine = create_engine(config.sqlalchemy_url)
-    worker = WebhookWorker(WebhookStore(engine, service.clock), Feed(service), policy)
+    worker = WebhookWorker(WebhookStore(engine, service.clock), Feed(service.store), policy)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -140,4 +140,4 @@ async def _run_worker(policy: Any) -> None:
         await worker.run(stop)
     finally:
         engine.dispose()
-        service.close()
+        service.store.close()

@@ -15,8 +15,8 @@ from adapters.vpcr_file import read_vpcr_file
 from domain.actor import Actor
 from domain.errors import ValidationFailed
 from domain.rules import DEFAULT_RULE_SET
+from workflows.screens import describe, event_record
 from workflows.service import IncidentService
-from workflows.views import describe, event_record
 
 As = Annotated[str, typer.Option("--as", envvar="NIMRS_USER", help="Who acts (a user of `nimrs users add`).")]
 Ref = Annotated[str, typer.Argument(help="Incident id, or its JC case number.")]
@@ -102,15 +102,15 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
                                           rules=rules)
             _show(service, actor, iid, as_json)
 
-    @app.command("import")
+    @app.command("import-report")
     @handles_errors
-    def import_(reference: Ref, user: As, expect: Expect = None, as_json: Json = False) -> None:
+    def import_report(reference: Ref, user: As, expect: Expect = None, as_json: Json = False) -> None:
         """Import a VPCR report from the JC import queue as a NIMRS incident (draft)."""
         _step(user, reference, as_json, lambda s, a, i: s.import_report(a, i, expect))
 
-    @app.command()
+    @app.command("record-details")
     @handles_errors
-    def record(reference: Ref, screen: Annotated[str, typer.Argument(help="incident, clients, staff, narrative, "
+    def record_details(reference: Ref, screen: Annotated[str, typer.Argument(help="incident, clients, staff, narrative, "
                                                                      "notifications or severity")],
                user: As, sets: Sets = None, file: FieldsFile = None, expect: Expect = None, as_json: Json = False) -> None:
         """Record details on one screen of a draft."""
@@ -131,11 +131,11 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
         """Submit the completed incident to OMH (Level 1)."""
         _step(user, reference, as_json, lambda s, a, i: s.email_omh(a, i, expect))
 
-    @app.command("email-jc")
+    @app.command("submit-report-of-death")
     @handles_errors
-    def email_jc(reference: Ref, user: As, expect: Expect = None, as_json: Json = False) -> None:
+    def submit_report_of_death(reference: Ref, user: As, expect: Expect = None, as_json: Json = False) -> None:
         """Submit the Report of Death to the JC (Level 1)."""
-        _step(user, reference, as_json, lambda s, a, i: s.email_jc(a, i, expect))
+        _step(user, reference, as_json, lambda s, a, i: s.submit_report_of_death(a, i, expect))
 
     @app.command("start-investigation")
     @handles_errors
@@ -154,7 +154,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
     @handles_errors
     def close(reference: Ref, user: As, expect: Expect = None, as_json: Json = False) -> None:
         """Close the incident (Level 1); needs documented findings."""
-        _step(user, reference, as_json, lambda s, a, i: s.close_incident(a, i, expect))
+        _step(user, reference, as_json, lambda s, a, i: s.close(a, i, expect))
 
     @app.command()
     @handles_errors

@@ -76,7 +76,7 @@ def session() -> Iterator[tuple[IncidentService, UserRegistry, StoreConfig]]:
         yield service, registry, config
     finally:
         registry.dispose()
-        service.close()
+        service.store.close()
 
 
 incident_id = incident_id_for

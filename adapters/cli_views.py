@@ -63,7 +63,7 @@ def read_models() -> Iterator[tuple[ReadModels, IncidentService, Any]]:
 
 
 def _projector(service: IncidentService, config: StoreConfig) -> Projector:
-    return Projector(service, views_engine(config), clock=service.clock)
+    return Projector(service.store, views_engine(config), clock=service.clock)
 
 
 def _point(text: str | None) -> tuple[datetime | None, int | None]:

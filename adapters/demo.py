@@ -11,8 +11,8 @@ from adapters.samples import complete_details, vpcr_report
 from adapters.storage import open_service, store_config
 from adapters.users import UserRegistry
 from domain.errors import NimrsError
+from workflows.screens import describe
 from workflows.service import IncidentService
-from workflows.views import describe
 
 
 def _fill(service: IncidentService, actor: Any, iid: UUID, **facts: Any) -> None:
@@ -30,7 +30,7 @@ def run_demo(db: Path) -> dict[str, Any]:
         return _story(service, registry, db)
     finally:
         registry.dispose()
-        service.close()
+        service.store.close()
 
 
 def _story(service: IncidentService, registry: UserRegistry, db: Path) -> dict[str, Any]:
@@ -55,7 +55,7 @@ def _story(service: IncidentService, registry: UserRegistry, db: Path) -> dict[s
     except NimrsError as refused:
         lines.append(f"refused as it should be: {refused.message}")
     service.email_omh(risk, death.incident_id)
-    service.email_jc(risk, death.incident_id)
+    service.submit_report_of_death(risk, death.incident_id)
     service.email_omh(risk, abuse.incident_id)
     service.start_investigation(clinical, abuse.incident_id)
 
@@ -68,7 +68,7 @@ def _story(service: IncidentService, registry: UserRegistry, db: Path) -> dict[s
                                    summary="Client slipped in the hallway; no injury.")
     _fill(service, clinical, fall, serious_harm=False)
     service.document_findings(clinical, fall, "Floor was wet; housekeeping schedule changed.")
-    service.close_incident(risk, fall)
+    service.close(risk, fall)
 
     views = [describe(service.incident(risk, iid), risk, service.clock())
              for iid in (death.incident_id, abuse.incident_id, crime, fall)]

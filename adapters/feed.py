@@ -28,8 +28,8 @@ from domain.actor import Actor
 from domain.errors import StoredEventsUnreadable, ValidationFailed
 from domain.incident import Incident
 from projections.decoding import LeanDecoder, _event_class
-from workflows.permissions import require_level
-from workflows.service import IncidentService
+from workflows.permissions import Action, require_level
+from workflows.store import IncidentStore
 
 SOURCE = "/nimrs/incidents"
 MAX_LIMIT = 5000
@@ -104,15 +104,15 @@ def parse_types(types: str | None) -> tuple[str, ...]:
 
 
 class Feed:
-    def __init__(self, service: IncidentService) -> None:
-        self.recorder = service.recorder
-        self.decoder = LeanDecoder(service.mapper)
+    def __init__(self, store: IncidentStore) -> None:
+        self.recorder = store.recorder
+        self.decoder = LeanDecoder(store.mapper)
         self.sqlite_table = getattr(self.recorder, "events_table_name", None) \
             if type(self.recorder).__module__ == "eventsourcing.sqlite" else None
 
     def page(self, actor: Actor, after: int = 0, limit: int = 500, types: Sequence[str] = ()) -> FeedPage:
         """Up to ``limit`` events after the cursor that ``actor`` may read (its facility; every one for a state reviewer)."""
-        require_level(actor, "read")
+        require_level(actor, Action.READ)
         if after < 0:
             raise ValidationFailed(f"after must be a cursor (0 or more), got {after}")
         if not 1 <= limit <= MAX_LIMIT:

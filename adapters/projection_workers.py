@@ -44,12 +44,12 @@ def split(names: Sequence[str], workers: int) -> list[list[str]]:
 def open_projector(config: StoreConfig, names: Sequence[str] = VIEW_NAMES, *, batch_size: int = DEFAULT_BATCH,
                    create_indexes: bool = True) -> Projector:
     views = [view for view in all_views() if view.name in names]
-    return Projector(open_service(config), views_engine(config), views, batch_size=batch_size,
+    return Projector(open_service(config).store, views_engine(config), views, batch_size=batch_size,
                      create_indexes=create_indexes)
 
 
 def _close(projector: Projector) -> None:
-    projector.source.close()
+    projector.source.close()  # the store (the library's Application)
     projector.engine.dispose()
 
 

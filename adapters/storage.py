@@ -24,8 +24,10 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.event import listens_for
 
+from domain.clock import Clock, utc_now
 from domain.errors import ValidationFailed
-from workflows.service import Clock, IncidentService, utc_now
+from workflows.service import IncidentService
+from workflows.store import IncidentStore
 
 DEFAULT_URL = "sqlite:///nimrs.db"
 
@@ -127,4 +129,4 @@ def _store_env(url: str) -> dict[str, str]:
 
 def open_service(config: StoreConfig | None = None, clock: Clock = utc_now) -> IncidentService:
     config = config or store_config()
-    return IncidentService(env=config.env, clock=clock)
+    return IncidentService(IncidentStore(env=config.env), clock)

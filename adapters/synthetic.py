@@ -26,7 +26,6 @@ from domain.incident import Incident
 from domain.reportability import Facts, classify
 from domain.rules import rule_set
 from domain.vocabulary import Category, Level, Route, Setting
-from workflows.machine import resolve
 from workflows.service import IncidentService
 
 CATEGORY_WEIGHT = {Category.ABUSE_NEGLECT: 6.0, Category.SIGNIFICANT_INCIDENT: 3.0, Category.OMH_INCIDENT: 2.0,
@@ -109,42 +108,39 @@ class Generator:
             report = vpcr_report(case, arrival, code=code, facility=facility, setting=setting.value,
                                  program=f"{program} {1 + number % 3}")
             after(0, 0, lambda _, at: Incident.receive(report, editor, at))
-            after(2, 60, lambda i, at: _do(i, "import_report", lambda d: i.import_report(editor, at, d)))
+            after(2, 60, lambda i, at: _do(i, lambda: i.import_report(editor, at)))
         else:
             after(0, 0, lambda _, at: Incident.create(
                 identity, editor, at, program=f"{program} {1 + number % 3}", setting=setting.value, code=code,
                 summary="Entered by the unit's risk manager.", rules="current"))
         def record(screen: str, fields: dict[str, Any]) -> Callable[[Incident, datetime], Incident | None]:
-            return lambda i, at: _do(i, "record_details", lambda _: i.record_details(editor, at, screen, fields))
+            return lambda i, at: _do(i, lambda: i.record_details(editor, at, screen, fields))
 
         for screen, fields in details:
             after(0.5, 12, record(screen, fields))
         if route is Route.NOT_REPORTABLE:
-            after(24, 24 * 10, lambda i, at: _do(i, "document_findings", lambda _: i.document_findings(
+            after(24, 24 * 10, lambda i, at: _do(i, lambda: i.document_findings(
                 editor, at, "Reviewed by the incident review committee.")))
-            after(1, 48, lambda i, at: _do(i, "close", lambda d: i.close(submitter, at, d)))
+            after(1, 48, lambda i, at: _do(i, lambda: i.close(submitter, at)))
             return arrival, steps
-        after(1, 30, lambda i, at: _do(i, "email_omh", lambda d: i.email_omh(submitter, at, d)))
+        after(1, 30, lambda i, at: _do(i, lambda: i.email_omh(submitter, at)))
         if "report_of_death" in days:
-            self._deadline_step(after, days["report_of_death"], lambda i, at: _do(
-                i, "email_jc", lambda d: i.submit_report_of_death(submitter, at, d)), hours)
+            self._deadline_step(after, days["report_of_death"], lambda i, at: _do(i, lambda: i.submit_report_of_death(submitter, at)), hours)
         if route is Route.JC_AND_OMH:
-            after(2, 72, lambda i, at: _do(i, "start_investigation", lambda d: i.start_investigation(editor, at, d)))
+            after(2, 72, lambda i, at: _do(i, lambda: i.start_investigation(editor, at)))
         if rng.random() < 0.03:
-            after(2, 48, lambda i, at: _do(i, "amend", lambda _: i.amend(
+            after(2, 48, lambda i, at: _do(i, lambda: i.amend(
                 submitter, at, "severity", {"risk_rating": 3}, "Risk re-rated after the clinical review.")))
         investigation = days.get("investigation", 30)
-        closing_at = self._deadline_step(after, investigation, lambda i, at: _do(
-            i, "close", lambda d: i.close(submitter, at, d)), hours)
+        closing_at = self._deadline_step(after, investigation, lambda i, at: _do(i, lambda: i.close(submitter, at)), hours)
         if closing_at is not None:  # findings shortly before closing
             earliest = steps[-2][0] if len(steps) > 1 else 0.0
-            steps.insert(-1, (max(earliest, closing_at - rng.uniform(1, 20)), lambda i, at: _do(
-                i, "document_findings", lambda _: i.document_findings(editor, at, "Allegation substantiated; "
+            steps.insert(-1, (max(earliest, closing_at - rng.uniform(1, 20)), lambda i, at: _do(i, lambda: i.document_findings(editor, at, "Allegation substantiated; "
                                                                        "staff retrained."))))
             if rng.random() < 0.04:
-                after(24, 24 * 20, lambda i, at: _do(i, "reopen", lambda d: i.reopen(
-                    submitter, at, d, "New information from the family.")))
-                after(24, 24 * 10, lambda i, at: _do(i, "close", lambda d: i.close(submitter, at, d)))
+                after(24, 24 * 20, lambda i, at: _do(i, lambda: i.reopen(
+                    submitter, at, "New information from the family.")))
+                after(24, 24 * 10, lambda i, at: _do(i, lambda: i.close(submitter, at)))
         return arrival, steps
 
     def _deadline_step(self, after: Callable[..., None], days: int, action: Callable[[Incident, datetime], Any],
@@ -161,7 +157,7 @@ class Generator:
         done = Generated()
         for saved in self._batches():
             if saved:
-                recordings = service.save(*saved)
+                recordings = service.store.save(*saved)
                 done.events += len(recordings)
             if progress:
                 progress(done)
@@ -210,10 +206,10 @@ class Generator:
         yield list(dirty.values())
 
 
-def _do(incident: Incident, trigger: str, command: Callable[[str], None]) -> Incident | None:
+def _do(incident: Incident, command: Callable[[], None]) -> Incident | None:
+    """Run one of the incident's commands; None if its lifecycle (or a rule) refuses it."""
     try:
-        step = resolve(incident, trigger)
-        command(step.dest)
+        command()
     except NimrsError:
         return None
     return incident

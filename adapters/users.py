@@ -42,11 +42,11 @@ from adapters.storage import StoreConfig
 from domain import accounts
 from domain.accounts import AccountStatus, SignInFacts
 from domain.actor import Actor
+from domain.clock import Clock, utc_now
 from domain.errors import Conflict, NimrsError, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
 from domain.vocabulary import Level
 from projections.schema import UtcDateTime
 from workflows.permissions import require_facility
-from workflows.service import Clock, utc_now
 
 metadata = MetaData()
 users = Table(

@@ -22,7 +22,7 @@ import httpx
 
 from adapters.feed import Feed
 from adapters.webhooks import Subscription, WebhookStore, sign
-from workflows.service import Clock, utc_now
+from domain.clock import Clock, utc_now
 
 log = logging.getLogger("nimrs.webhooks")
 DEFAULT_BACKOFF = (5.0, 30.0, 120.0, 600.0, 1800.0, 7200.0)

@@ -27,10 +27,10 @@ from sqlalchemy.engine import Engine
 from adapters.feed import parse_types
 from adapters.users import Principal
 from domain.actor import Actor
+from domain.clock import Clock
 from domain.errors import NotFound, PermissionDenied, ValidationFailed
 from domain.vocabulary import Level
 from projections.schema import UtcDateTime
-from workflows.service import Clock
 
 metadata = MetaData()
 subscriptions = Table(

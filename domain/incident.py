@@ -1,10 +1,10 @@
 """The Incident aggregate: one incident, from the JC import queue (or "New Incident") to closed.
 
 Public command methods check the domain's rules and raise before anything changes; the
-private ``@event`` methods only assign, because they run again on every replay. Which
-transitions are allowed, by whom, is the workflow's business (``workflows.machine``):
-transition events carry the state the workflow moved the incident to, so replay never
-consults the machine.
+private ``@event`` methods only assign, because they run again on every replay. Every step
+asks the lifecycle (``domain.lifecycle``) whether it is allowed now and where it leads, and
+refuses with every failed rule named; its event records the destination (``to_state``), so
+replay never consults the lifecycle. Who may take a step is the workflow's business.
 
 Every event has an explicit, stable topic (``nimrs.Incident.<Name>``) independent of this
 module's path, a ``class_version``, the actor who caused it and the time it was recorded
@@ -14,6 +14,7 @@ module's path, a ``class_version``, the actor who caused it and the time it was 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from domain.actor import Actor
 from domain.deadlines import Deadline
 from domain.details import missing_for_submission, validate_screen, youngest_age
 from domain.errors import ValidationFailed
+from domain.lifecycle import INITIAL_STATE, Creation, State, Step, next_state
 from domain.reportability import Classification, Facts, classify
 from domain.rules import rule_set
 from domain.taxonomy import RuleSet
@@ -32,20 +34,9 @@ from domain.vpcr import VpcrReport
 MAX_REASON = 2_000
 
 
-class State:
-    """Workflow states; stored in events, so the values never change."""
+class Origin(StrEnum):
+    """How the incident came to exist; stored in no event (the creation event's type says it)."""
 
-    JC_IMPORT_QUEUE = "jc_import_queue"
-    DRAFT = "draft"
-    EMAILED_TO_OMH = "emailed_to_omh"
-    REPORT_OF_DEATH_SUBMITTED = "report_of_death_submitted"
-    UNDER_INVESTIGATION = "under_investigation"
-    CLOSED = "closed"
-
-    ALL = (JC_IMPORT_QUEUE, DRAFT, EMAILED_TO_OMH, REPORT_OF_DEATH_SUBMITTED, UNDER_INVESTIGATION, CLOSED)
-
-
-class Origin:
     JC_IMPORT = "jc_import"
     NEW_INCIDENT = "new_incident"
 
@@ -62,17 +53,30 @@ class Incident(Aggregate):
     TOPIC = "nimrs.Incident"
 
     class Event(Aggregate.Event):
+        """Every event says who caused it (``actor``) and when it was recorded (``timestamp``)."""
+
         TOPIC = "nimrs.Incident.Event"
+        actor: dict[str, Any]
 
     class Created(Event, Aggregate.Created):
+        """What both ways of creating an incident carry: its code and the state it starts in."""
+
         TOPIC = "nimrs.Incident.Created"
+        creation = Creation.CREATE
+
+        @property
+        def incident_code(self) -> str:
+            raise NotImplementedError
+
+        @property
+        def initial_state(self) -> State:
+            return INITIAL_STATE[self.creation]
 
     class VpcrReportReceived(Created):
         """A VPCR report arrived in the facility's JC import queue."""
 
         TOPIC = "nimrs.Incident.VpcrReportReceived"
         class_version = 1
-        actor: dict[str, Any]
         jc_case_number: str
         jc_reported_at: datetime
         facility: str
@@ -81,51 +85,57 @@ class Incident(Aggregate):
         reported_type: str
         summary: str
         rule_set: str
+        creation = Creation.RECEIVE
+
+        @property
+        def incident_code(self) -> str:
+            return self.reported_type
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.origin = Origin.JC_IMPORT
-            aggregate.state = State.JC_IMPORT_QUEUE
+            aggregate.state = self.initial_state
             aggregate.jc_case_number = self.jc_case_number
             aggregate.jc_reported_at = self.jc_reported_at
             aggregate._assign_program(self.facility, self.program, self.setting, self.summary, self.rule_set)
-            aggregate.details = {"code": self.reported_type}
+            aggregate.details = {"code": self.incident_code}
 
     class CreatedDirectly(Created):
         """An incident entered with "New Incident" (the OMH-only path, or a local record)."""
 
         TOPIC = "nimrs.Incident.CreatedDirectly"
         class_version = 1
-        actor: dict[str, Any]
         facility: str
         program: str
         setting: str
         code: str
         summary: str
         rule_set: str
+        creation = Creation.CREATE
+
+        @property
+        def incident_code(self) -> str:
+            return self.code
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.origin = Origin.NEW_INCIDENT
-            aggregate.state = State.DRAFT
+            aggregate.state = self.initial_state
             aggregate._assign_program(self.facility, self.program, self.setting, self.summary, self.rule_set)
-            aggregate.details = {"code": self.code}
+            aggregate.details = {"code": self.incident_code}
 
     class ImportedFromJcQueue(Event):
         TOPIC = "nimrs.Incident.ImportedFromJcQueue"
         class_version = 1
-        actor: dict[str, Any]
         to_state: str
 
     class DetailsRecorded(Event):
         TOPIC = "nimrs.Incident.DetailsRecorded"
         class_version = 1
-        actor: dict[str, Any]
         screen: str
         fields: dict[str, Any]
 
     class EmailedToOmh(Event):
         TOPIC = "nimrs.Incident.EmailedToOmh"
         class_version = 1
-        actor: dict[str, Any]
         to_state: str
         route: str
         code: str
@@ -133,7 +143,6 @@ class Incident(Aggregate):
     class DeadlineSet(Event):
         TOPIC = "nimrs.Incident.DeadlineSet"
         class_version = 1
-        actor: dict[str, Any]
         clock: str
         days: int
         start: datetime
@@ -142,45 +151,39 @@ class Incident(Aggregate):
     class ReportOfDeathSubmitted(Event):
         TOPIC = "nimrs.Incident.ReportOfDeathSubmitted"
         class_version = 1
-        actor: dict[str, Any]
         to_state: str
 
     class InvestigationStarted(Event):
         TOPIC = "nimrs.Incident.InvestigationStarted"
         class_version = 1
-        actor: dict[str, Any]
         to_state: str
 
     class FindingsDocumented(Event):
         TOPIC = "nimrs.Incident.FindingsDocumented"
         class_version = 1
-        actor: dict[str, Any]
         findings: str
 
     class Closed(Event):
         TOPIC = "nimrs.Incident.Closed"
         class_version = 1
-        actor: dict[str, Any]
         to_state: str
 
     class Reopened(Event):
         TOPIC = "nimrs.Incident.Reopened"
         class_version = 1
-        actor: dict[str, Any]
         to_state: str
         reason: str
 
     class AmendedAfterSubmission(Event):
         TOPIC = "nimrs.Incident.AmendedAfterSubmission"
         class_version = 1
-        actor: dict[str, Any]
         screen: str
         fields: dict[str, Any]
         reason: str
 
     def __init__(self) -> None:
-        self.origin = ""
-        self.state = ""
+        self.origin: Origin
+        self.state: State
         self.jc_case_number: str | None = None
         self.jc_reported_at: datetime | None = None
         self.details: dict[str, Any] = {}
@@ -218,7 +221,7 @@ class Incident(Aggregate):
             program=program.strip(), setting=parse_setting(setting).value, code=code, summary=summary.strip(), rule_set=rules,
         )
 
-    # -- queries the workflow's guards and the screens use ------------------------------------
+    # -- queries the lifecycle's rules and the screens use ------------------------------------
 
     @property
     def rules(self) -> RuleSet:
@@ -267,40 +270,47 @@ class Incident(Aggregate):
 
     # -- commands ----------------------------------------------------------------------------
 
-    def import_report(self, actor: Actor, at: datetime, to_state: str) -> None:
-        self._imported(actor=actor.as_dict(), to_state=to_state, timestamp=at)
+    def import_report(self, actor: Actor, at: datetime) -> None:
+        self._imported(actor=actor.as_dict(), to_state=next_state(self, Step.IMPORT_REPORT).value, timestamp=at)
 
     def record_details(self, actor: Actor, at: datetime, screen: str, fields: dict[str, Any]) -> None:
+        next_state(self, Step.RECORD_DETAILS)
         self._details_recorded(actor=actor.as_dict(), screen=screen, fields=self._changed(screen, fields), timestamp=at)
 
     def amend(self, actor: Actor, at: datetime, screen: str, fields: dict[str, Any], reason: str) -> None:
+        next_state(self, Step.AMEND)
         clean = self._changed(screen, fields)
         self._amended(actor=actor.as_dict(), screen=screen, fields=clean, reason=_reason(reason, "amend"), timestamp=at)
         self._set_new_deadlines(actor, at)
 
-    def email_omh(self, actor: Actor, at: datetime, to_state: str) -> None:
+    def email_omh(self, actor: Actor, at: datetime) -> None:
+        to_state = next_state(self, Step.EMAIL_OMH).value
         classification = self.classification()
-        if classification is None or self.missing_details():
+        if classification is None:  # the rules above require complete details, which include these facts
             raise ValidationFailed("cannot Email OMH: required details are missing", problems=self.missing_details())
         self._emailed_to_omh(actor=actor.as_dict(), to_state=to_state, route=classification.route.value,
                              code=self.code, timestamp=at)
         self._set_new_deadlines(actor, at)
 
-    def submit_report_of_death(self, actor: Actor, at: datetime, to_state: str) -> None:
+    def submit_report_of_death(self, actor: Actor, at: datetime) -> None:
+        to_state = next_state(self, Step.SUBMIT_REPORT_OF_DEATH).value
         self._report_of_death_submitted(actor=actor.as_dict(), to_state=to_state, timestamp=at)
 
-    def start_investigation(self, actor: Actor, at: datetime, to_state: str) -> None:
+    def start_investigation(self, actor: Actor, at: datetime) -> None:
+        to_state = next_state(self, Step.START_INVESTIGATION).value
         self._investigation_started(actor=actor.as_dict(), to_state=to_state, timestamp=at)
 
     def document_findings(self, actor: Actor, at: datetime, findings: str) -> None:
+        next_state(self, Step.DOCUMENT_FINDINGS)
         if not isinstance(findings, str) or not findings.strip():
             raise ValidationFailed("findings must be non-empty text")
         self._findings_documented(actor=actor.as_dict(), findings=findings.strip(), timestamp=at)
 
-    def close(self, actor: Actor, at: datetime, to_state: str) -> None:
-        self._closed(actor=actor.as_dict(), to_state=to_state, timestamp=at)
+    def close(self, actor: Actor, at: datetime) -> None:
+        self._closed(actor=actor.as_dict(), to_state=next_state(self, Step.CLOSE).value, timestamp=at)
 
-    def reopen(self, actor: Actor, at: datetime, to_state: str, reason: str) -> None:
+    def reopen(self, actor: Actor, at: datetime, reason: str) -> None:
+        to_state = next_state(self, Step.REOPEN).value
         self._reopened(actor=actor.as_dict(), to_state=to_state, reason=_reason(reason, "reopen"), timestamp=at)
 
     def _changed(self, screen: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -327,7 +337,7 @@ class Incident(Aggregate):
 
     @event(ImportedFromJcQueue)
     def _imported(self, actor: dict[str, Any], to_state: str, timestamp: datetime) -> None:
-        self.state = to_state
+        self.state = State(to_state)
 
     @event(DetailsRecorded)
     def _details_recorded(self, actor: dict[str, Any], screen: str, fields: dict[str, Any], timestamp: datetime) -> None:
@@ -339,7 +349,7 @@ class Incident(Aggregate):
 
     @event(EmailedToOmh)
     def _emailed_to_omh(self, actor: dict[str, Any], to_state: str, route: str, code: str, timestamp: datetime) -> None:
-        self.state = to_state
+        self.state = State(to_state)
         self.submitted_route = route
 
     @event(DeadlineSet)
@@ -349,12 +359,12 @@ class Incident(Aggregate):
 
     @event(ReportOfDeathSubmitted)
     def _report_of_death_submitted(self, actor: dict[str, Any], to_state: str, timestamp: datetime) -> None:
-        self.state = to_state
+        self.state = State(to_state)
         self.report_of_death_submitted_at = timestamp
 
     @event(InvestigationStarted)
     def _investigation_started(self, actor: dict[str, Any], to_state: str, timestamp: datetime) -> None:
-        self.state = to_state
+        self.state = State(to_state)
 
     @event(FindingsDocumented)
     def _findings_documented(self, actor: dict[str, Any], findings: str, timestamp: datetime) -> None:
@@ -363,10 +373,10 @@ class Incident(Aggregate):
     @event(Closed)
     def _closed(self, actor: dict[str, Any], to_state: str, timestamp: datetime) -> None:
         self.closed_from = self.state
-        self.state = to_state
+        self.state = State(to_state)
         if self.first_closed_at is None:
             self.first_closed_at = timestamp
 
     @event(Reopened)
     def _reopened(self, actor: dict[str, Any], to_state: str, reason: str, timestamp: datetime) -> None:
-        self.state = to_state
+        self.state = State(to_state)

@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table, bindparam, func, select
 from sqlalchemy.engine import Connection
 
-from domain.errors import ValidationFailed
-from domain.incident import State
+from domain.lifecycle import State, parse_state
 from domain.vocabulary import ClockName
 from projections.schema import UtcDateTime, metadata
 from projections.view import Counters, Logged, Rows, View, Write, add
@@ -138,7 +137,7 @@ def board(connection: Connection, facility: str, now: datetime, soon_days: int =
     """The board of one facility as of ``now``."""
     counts = dict(connection.execute(COUNTS, {"facility": facility}).all())
     by_state, oldest_by_state = [], {}
-    for state in State.ALL:
+    for state in State:
         count = counts.get(state, 0)
         entry: dict[str, Any] = {"state": state, "count": count, "oldest_since": None, "longest_hours_in_state": None}
         if count and state != State.CLOSED:
@@ -176,8 +175,7 @@ def _clock_counts(connection: Connection, facility: str, now: datetime, soon_day
 def in_state(connection: Connection, facility: str, state: str, now: datetime, limit: int = 50,
              offset: int = 0) -> list[dict[str, Any]]:
     """The incidents in one state, longest waiting first, with how long each has been in it."""
-    if state not in State.ALL:
-        raise ValidationFailed(f"unknown state {state!r}; expected one of: {', '.join(State.ALL)}")
+    parse_state(state)
     query = (select(incidents).where(incidents.c.facility == facility, incidents.c.state == state)
              .order_by(incidents.c.since, incidents.c.incident_id).limit(limit).offset(offset))
     return [{"incident_id": row.incident_id, "jc_case_number": row.jc_case_number, "code": row.code,

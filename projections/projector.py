@@ -20,6 +20,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.schema import CreateTable
 
+from domain.clock import Clock, utc_now
 from domain.errors import NotFound, StoredEventsUnreadable
 from projections.audit import AuditView
 from projections.board import BoardView
@@ -28,7 +29,7 @@ from projections.overdue import OverdueView
 from projections.schema import metadata, positions
 from projections.statistics import StatisticsView
 from projections.view import Logged, View, execute
-from workflows.service import Clock, IncidentService, utc_now
+from workflows.store import IncidentStore
 
 OUR_TOPICS = "nimrs.Incident."
 Progress = Callable[[int, int], None]  # (events applied so far, events to apply in all)
@@ -55,7 +56,7 @@ class Position:
 
 
 class Projector:
-    def __init__(self, source: IncidentService, engine: Engine, views: Sequence[View] | None = None,
+    def __init__(self, source: IncidentStore, engine: Engine, views: Sequence[View] | None = None,
                  batch_size: int = 1000, clock: Clock = utc_now, create_indexes: bool = True) -> None:
         self.source = source
         self.engine = engine

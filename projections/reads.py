@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from domain.actor import Actor
+from domain.clock import Clock
 from projections import audit, board, overdue, statistics
 from projections.projector import Projector
-from workflows.permissions import require_facility, require_level
-from workflows.service import Clock
+from workflows.permissions import Action, require_facility, require_level
 
 
 class ReadModels:
@@ -21,7 +21,7 @@ class ReadModels:
         self.clock = clock
 
     def _facility(self, actor: Actor, facility: str | None) -> str:
-        require_level(actor, "read")
+        require_level(actor, Action.READ)
         chosen = facility or actor.facility
         require_facility(actor, chosen, f"facility {chosen!r}", reading=True)
         return chosen

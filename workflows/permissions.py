@@ -8,33 +8,45 @@ so their existence is not disclosed. A state reviewer reads every facility but a
 within its own.
 """
 
+from enum import StrEnum
+
 from domain.actor import Actor
 from domain.errors import NotFound, PermissionDenied
+from domain.lifecycle import Step
 from domain.vocabulary import Level
 
 L1, L2, L3 = Level.SUBMITTER, Level.EDITOR, Level.READER
 
-ALLOWED: dict[str, frozenset[Level]] = {
-    "receive": frozenset({L1, L2}),
-    "create": frozenset({L1, L2}),
-    "import_report": frozenset({L1, L2}),
-    "record_details": frozenset({L1, L2}),
-    "start_investigation": frozenset({L1, L2}),
-    "document_findings": frozenset({L1, L2}),
-    "email_omh": frozenset({L1}),
-    "email_jc": frozenset({L1}),
-    "close": frozenset({L1}),
-    "reopen": frozenset({L1}),
-    "amend": frozenset({L1}),
-    "read": frozenset({L1, L2, L3}),
+
+class Action(StrEnum):
+    """What a user may do besides the lifecycle's steps."""
+
+    RECEIVE = "receive"
+    CREATE = "create"
+    READ = "read"
+
+
+ALLOWED: dict[Step | Action, frozenset[Level]] = {
+    Action.RECEIVE: frozenset({L1, L2}),
+    Action.CREATE: frozenset({L1, L2}),
+    Step.IMPORT_REPORT: frozenset({L1, L2}),
+    Step.RECORD_DETAILS: frozenset({L1, L2}),
+    Step.START_INVESTIGATION: frozenset({L1, L2}),
+    Step.DOCUMENT_FINDINGS: frozenset({L1, L2}),
+    Step.EMAIL_OMH: frozenset({L1}),
+    Step.SUBMIT_REPORT_OF_DEATH: frozenset({L1}),
+    Step.CLOSE: frozenset({L1}),
+    Step.REOPEN: frozenset({L1}),
+    Step.AMEND: frozenset({L1}),
+    Action.READ: frozenset({L1, L2, L3}),
 }
 
 
-def may(actor: Actor, action: str) -> bool:
+def may(actor: Actor, action: Step | Action) -> bool:
     return actor.level in ALLOWED[action]
 
 
-def require_level(actor: Actor, action: str) -> None:
+def require_level(actor: Actor, action: Step | Action) -> None:
     if not may(actor, action):
         levels = " or ".join(f"Level {int(level)}" for level in sorted(ALLOWED[action]))
         raise PermissionDenied(f"{action} needs {levels}; user {actor.user_id!r} is Level {int(actor.level)}")

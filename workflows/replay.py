@@ -10,8 +10,8 @@ from uuid import UUID
 
 from domain.actor import Actor
 from domain.errors import NotFound, ValidationFailed
+from workflows.screens import describe, event_record
 from workflows.service import IncidentService
-from workflows.views import describe, event_record
 
 # What an auditor compares between two points (allowed actions depend on who asks, not on history).
 COMPARED = ("state", "route", "facility", "program", "setting", "summary", "findings", "jc_case_number")

@@ -1,33 +1,30 @@
-"""Application services: one method per use case. Each loads, checks, calls the aggregate, saves.
+"""The incident use cases: one method per step, named as the step is everywhere (``domain.lifecycle``).
 
-The clock is injected (``clock``) so tests and replays control time. A refused command
-raises before anything is saved, so the event store is unchanged.
+Each loads the incident, checks who may act (level, facility), calls the aggregate's command (which
+checks the lifecycle and the details), and saves. The clock is injected so tests and replays control
+time. A refused command raises before anything is saved, so the event store is unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, MapperDeserialisationError
 
 from domain.actor import Actor
+from domain.clock import Clock
 from domain.errors import Conflict, NotFound, StoredEventsUnreadable
 from domain.incident import Incident
+from domain.lifecycle import Step
 from domain.rules import DEFAULT_RULE_SET
 from domain.vpcr import VpcrReport
-from workflows.machine import resolve
-from workflows.permissions import require_facility, require_level
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+from workflows.permissions import Action, require_facility, require_level
+from workflows.store import IncidentStore
 
 
 @dataclass
@@ -48,18 +45,16 @@ def _differences(existing: Incident, report: VpcrReport) -> list[str]:
             if value != delivered[name]]
 
 
-class IncidentService(Application[UUID]):
-    name = "nimrs"
-
-    def __init__(self, env: dict[str, str] | None = None, clock: Clock = utc_now) -> None:
-        super().__init__(env)
+class IncidentService:
+    def __init__(self, store: IncidentStore, clock: Clock) -> None:
+        self.store = store
         self.clock = clock
 
     # -- reads -------------------------------------------------------------------------------
 
     def load(self, incident_id: UUID, version: int | None = None) -> Incident:
         try:
-            incident: object = self.repository.get(incident_id, version=version)
+            incident: object = self.store.repository.get(incident_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"incident {incident_id} not found") from None
         except MapperDeserialisationError:
@@ -70,7 +65,7 @@ class IncidentService(Application[UUID]):
         return incident
 
     def incident(self, actor: Actor, incident_id: UUID, version: int | None = None) -> Incident:
-        require_level(actor, "read")
+        require_level(actor, Action.READ)
         incident = self.load(incident_id, version)
         require_facility(actor, incident.facility, f"incident {incident_id}", reading=True)
         return incident
@@ -78,7 +73,7 @@ class IncidentService(Application[UUID]):
     def history(self, actor: Actor, incident_id: UUID) -> list[Any]:
         """Every stored event of the incident, oldest first."""
         self.incident(actor, incident_id)
-        return list(self.repository.event_store.get(incident_id))
+        return list(self.store.repository.event_store.get(incident_id))
 
     # -- the JC import queue -----------------------------------------------------------------
 
@@ -92,7 +87,7 @@ class IncidentService(Application[UUID]):
 
     def receive_vpcr_reports(self, actor: Actor, reports: Sequence[VpcrReport]) -> BulkReceipt:
         """Receive many reports in one transaction (the bulk path): all are stored, or none."""
-        require_level(actor, "receive")
+        require_level(actor, Action.RECEIVE)
         unique: dict[UUID, VpcrReport] = {}
         for report in reports:
             require_facility(actor, report.facility, f"facility {report.facility!r}")
@@ -103,7 +98,7 @@ class IncidentService(Application[UUID]):
         now = self.clock()
         new = [Incident.receive(r, actor, now) for r in unique.values()]
         try:
-            self.save(*new)
+            self.store.save(*new)
             receipt.received = [i.id for i in new]
             return receipt
         except IntegrityError:
@@ -126,7 +121,7 @@ class IncidentService(Application[UUID]):
     def create_incident(self, actor: Actor, *, program: str, setting: str, code: str, summary: str,
                         rules: str = DEFAULT_RULE_SET, incident_id: UUID | None = None) -> UUID:
         """"New Incident": the OMH-only path, or a local record of a not-reportable incident."""
-        require_level(actor, "create")
+        require_level(actor, Action.CREATE)
         incident = Incident.create(incident_id or uuid4(), actor, self.clock(), program=program, setting=setting,
                                    code=code, summary=summary, rules=rules)
         self._save(incident)
@@ -135,60 +130,55 @@ class IncidentService(Application[UUID]):
     # -- workflow steps ------------------------------------------------------------------------
 
     def import_report(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
-        return self._step(actor, incident_id, "import_report", expected_version,
-                          lambda i, at, dest: i.import_report(actor, at, dest))
+        return self._step(actor, incident_id, Step.IMPORT_REPORT, expected_version,
+                          lambda i, at: i.import_report(actor, at))
 
     def record_details(self, actor: Actor, incident_id: UUID, screen: str, fields: dict[str, Any],
                        expected_version: int | None = None) -> Incident:
-        return self._step(actor, incident_id, "record_details", expected_version,
-                          lambda i, at, _: i.record_details(actor, at, screen, fields))
+        return self._step(actor, incident_id, Step.RECORD_DETAILS, expected_version,
+                          lambda i, at: i.record_details(actor, at, screen, fields))
 
     def email_omh(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
-        return self._step(actor, incident_id, "email_omh", expected_version,
-                          lambda i, at, dest: i.email_omh(actor, at, dest))
+        return self._step(actor, incident_id, Step.EMAIL_OMH, expected_version, lambda i, at: i.email_omh(actor, at))
 
-    def email_jc(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
-        """Submit the Report of Death to the JC."""
-        return self._step(actor, incident_id, "email_jc", expected_version,
-                          lambda i, at, dest: i.submit_report_of_death(actor, at, dest))
+    def submit_report_of_death(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
+        return self._step(actor, incident_id, Step.SUBMIT_REPORT_OF_DEATH, expected_version,
+                          lambda i, at: i.submit_report_of_death(actor, at))
 
     def start_investigation(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
-        return self._step(actor, incident_id, "start_investigation", expected_version,
-                          lambda i, at, dest: i.start_investigation(actor, at, dest))
+        return self._step(actor, incident_id, Step.START_INVESTIGATION, expected_version,
+                          lambda i, at: i.start_investigation(actor, at))
 
     def document_findings(self, actor: Actor, incident_id: UUID, findings: str,
                           expected_version: int | None = None) -> Incident:
-        return self._step(actor, incident_id, "document_findings", expected_version,
-                          lambda i, at, _: i.document_findings(actor, at, findings))
+        return self._step(actor, incident_id, Step.DOCUMENT_FINDINGS, expected_version,
+                          lambda i, at: i.document_findings(actor, at, findings))
 
-    def close_incident(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
-        # Not ``close``: that name is the library Application's own (it closes the store).
-        return self._step(actor, incident_id, "close", expected_version, lambda i, at, dest: i.close(actor, at, dest))
+    def close(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
+        return self._step(actor, incident_id, Step.CLOSE, expected_version, lambda i, at: i.close(actor, at))
 
     def reopen(self, actor: Actor, incident_id: UUID, reason: str, expected_version: int | None = None) -> Incident:
-        return self._step(actor, incident_id, "reopen", expected_version,
-                          lambda i, at, dest: i.reopen(actor, at, dest, reason))
+        return self._step(actor, incident_id, Step.REOPEN, expected_version, lambda i, at: i.reopen(actor, at, reason))
 
     def amend(self, actor: Actor, incident_id: UUID, screen: str, fields: dict[str, Any], reason: str,
               expected_version: int | None = None) -> Incident:
-        return self._step(actor, incident_id, "amend", expected_version,
-                          lambda i, at, _: i.amend(actor, at, screen, fields, reason))
+        return self._step(actor, incident_id, Step.AMEND, expected_version,
+                          lambda i, at: i.amend(actor, at, screen, fields, reason))
 
-    def _step(self, actor: Actor, incident_id: UUID, trigger: str, expected_version: int | None,
-              command: Callable[[Incident, datetime, str], None]) -> Incident:
-        require_level(actor, trigger)
+    def _step(self, actor: Actor, incident_id: UUID, step: Step, expected_version: int | None,
+              command: Callable[[Incident, datetime], None]) -> Incident:
+        require_level(actor, step)
         incident = self.load(incident_id)
         require_facility(actor, incident.facility, f"incident {incident_id}")
         if expected_version is not None and expected_version != incident.version:
             raise Conflict(f"incident {incident_id} is at version {incident.version}, not {expected_version}; "
                            "reload it and try again")
-        step = resolve(incident, trigger)
-        command(incident, self.clock(), step.dest)
+        command(incident, self.clock())  # the aggregate checks its lifecycle and refuses before recording
         self._save(incident)
         return incident
 
     def _save(self, *incidents: Incident) -> None:
         try:
-            self.save(*incidents)
+            self.store.save(*incidents)
         except IntegrityError:
             raise Conflict("the incident was changed by someone else at the same time; reload it and try again") from None

@@ -25,9 +25,9 @@ from adapters.security_log import SecurityLog
 from adapters.storage import StoreConfig, open_service, store_config, views_engine
 from adapters.users import UserRegistry, token_lifetime_from
 from adapters.webhooks import WebhookStore
+from domain.clock import Clock, utc_now
 from projections.projector import Projector
 from projections.reads import ReadModels
-from workflows.service import Clock, utc_now
 
 log = logging.getLogger("nimrs.http")
 DESCRIPTION = """Incident reporting and workflow for New York mental health providers.
@@ -45,9 +45,9 @@ def build_context(config: StoreConfig, clock: Clock) -> Context:
     engine = create_engine(config.sqlalchemy_url, pool_size=8, max_overflow=8) if config.kind == "postgres" \
         else create_engine(config.sqlalchemy_url, connect_args={"timeout": 10})
     registry = UserRegistry(engine, clock, token_lifetime_from(os.environ))
-    projector = Projector(service, views_engine(config), clock=clock)
+    projector = Projector(service.store, views_engine(config), clock=clock)
     return Context(config=config, service=service, registry=registry, security_log=SecurityLog(engine),
-                   projector=projector, reads=ReadModels(projector, clock), feed=Feed(service),
+                   projector=projector, reads=ReadModels(projector, clock), feed=Feed(service.store),
                    webhooks=WebhookStore(engine, clock), clock=clock)
 
 
@@ -77,7 +77,7 @@ def create_app(config: StoreConfig | None = None, clock: Clock = utc_now, run_pr
             stop.set()
             if run_projector:
                 follower.join(timeout=10)
-            context.service.close()
+            context.service.store.close()
             context.projector.engine.dispose()
             context.registry.dispose()
 

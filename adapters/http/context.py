@@ -18,10 +18,11 @@ from adapters.security_log import SecurityLog
 from adapters.storage import StoreConfig
 from adapters.users import Principal, UserRegistry
 from adapters.webhooks import WebhookStore
+from domain.clock import Clock
 from domain.errors import PermissionDenied, Unauthenticated
 from projections.projector import Projector
 from projections.reads import ReadModels
-from workflows.service import Clock, IncidentService
+from workflows.service import IncidentService
 
 TOKEN_CACHE_SECONDS = 5  # a token is looked up at most every 5 s; sign-out is immediate in this process
 

@@ -19,12 +19,13 @@ from adapters.vpcr_file import parse_vpcr_reports
 from domain.actor import Actor
 from domain.deadlines import parse_moment
 from domain.errors import ValidationFailed
-from domain.incident import Incident, State
+from domain.incident import Incident
+from domain.lifecycle import State
 from domain.rules import DEFAULT_RULE_SET
 from domain.vpcr import incident_id_for as incident_id
 from workflows.replay import changes_between, state_as_of
+from workflows.screens import describe, event_record
 from workflows.service import IncidentService
-from workflows.views import describe, event_record
 
 router = APIRouter(tags=["incidents"])
 Ref = Annotated[str, Path(description="The incident id, or its JC case number", max_length=100,
@@ -130,12 +131,12 @@ def changes(reference: Ref, who: Who, ctx: Ctx, from_version: Annotated[int, Que
                                         end=(None, to_version)))
 
 
-@router.post("/incidents/{reference}/import", summary="Import from the JC queue as a draft")
+@router.post("/incidents/{reference}/import-report", summary="Import from the JC queue as a draft")
 def import_report(reference: Ref, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
     return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.import_report(who.actor, i, v))
 
 
-@router.patch("/incidents/{reference}/details/{screen}", summary="Record details on one screen of a draft")
+@router.patch("/incidents/{reference}/record-details/{screen}", summary="Record details on one screen of a draft")
 def record_details(reference: Ref, screen: Annotated[str, Path(max_length=40)], who: Who, ctx: Ctx,
                    fields: Annotated[dict[str, Any], Body(description="Field names to values")],
                    if_match: IfMatch = None) -> Response:
@@ -147,17 +148,17 @@ def email_omh(reference: Ref, who: Who, ctx: Ctx, if_match: IfMatch = None) -> R
     return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.email_omh(who.actor, i, v))
 
 
-@router.post("/incidents/{reference}/report-of-death", summary="Submit the Report of Death to the JC (Level 1)")
-def report_of_death(reference: Ref, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
-    return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.email_jc(who.actor, i, v))
+@router.post("/incidents/{reference}/submit-report-of-death", summary="Submit the Report of Death to the JC (Level 1)")
+def submit_report_of_death(reference: Ref, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
+    return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.submit_report_of_death(who.actor, i, v))
 
 
-@router.post("/incidents/{reference}/investigation", summary="Start the investigation")
+@router.post("/incidents/{reference}/start-investigation", summary="Start the investigation")
 def start_investigation(reference: Ref, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
     return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.start_investigation(who.actor, i, v))
 
 
-@router.post("/incidents/{reference}/findings", summary="Document the investigation's findings")
+@router.post("/incidents/{reference}/document-findings", summary="Document the investigation's findings")
 def document_findings(reference: Ref, body: Findings, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
     return step(ctx, who.actor, reference, if_match,
                 lambda s, i, v: s.document_findings(who.actor, i, body.findings, v))
@@ -165,7 +166,7 @@ def document_findings(reference: Ref, body: Findings, who: Who, ctx: Ctx, if_mat
 
 @router.post("/incidents/{reference}/close", summary="Close (Level 1); needs documented findings")
 def close(reference: Ref, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
-    return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.close_incident(who.actor, i, v))
+    return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.close(who.actor, i, v))
 
 
 @router.post("/incidents/{reference}/reopen", summary="Reopen a closed incident, with a reason (Level 1)")
@@ -173,7 +174,7 @@ def reopen(reference: Ref, body: Reason, who: Who, ctx: Ctx, if_match: IfMatch =
     return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.reopen(who.actor, i, body.reason, v))
 
 
-@router.post("/incidents/{reference}/amendments", summary="Amend a submitted incident, with a reason (Level 1)")
+@router.post("/incidents/{reference}/amend", summary="Amend a submitted incident, with a reason (Level 1)")
 def amend(reference: Ref, body: Amendment, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
     return step(ctx, who.actor, reference, if_match,
                 lambda s, i, v: s.amend(who.actor, i, body.screen, body.fields, body.reason, v))

@@ -34,7 +34,7 @@ def count_events(url: str) -> int:
     try:
         return stored_event_count(service)
     finally:
-        service.close()
+        service.store.close()
 
 
 @pytest.mark.parametrize("rules", ["current", "earlier"])
@@ -94,18 +94,18 @@ def test_a_death_walks_from_the_queue_through_the_cli(database_url: str, tmp_pat
     assert (len(first["received"]), again["duplicates"]) == (1, first["received"])
 
     case = "2026-004711"
-    assert ok_json("import", case, "--as", "clinical", url=url)["state"] == "draft"
+    assert ok_json("import-report", case, "--as", "clinical", url=url)["state"] == "draft"
     details = tmp_path / "clients.json"
     details.write_text(json.dumps({"clients": [{"client_id": "C-7", "age": 51}]}))
-    ok_json("record", case, "clients", "--file", str(details), "--as", "clinical", url=url)
+    ok_json("record-details", case, "clients", "--file", str(details), "--as", "clinical", url=url)
     occurred = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat()
-    ok_json("record", case, "incident", "--set", f"occurred_at={occurred}", "--set", "location=Unit 3",
+    ok_json("record-details", case, "incident", "--set", f"occurred_at={occurred}", "--set", "location=Unit 3",
             "--set", "on_premises_or_supervised=true", "--as", "clinical", url=url)
-    ok_json("record", case, "staff", "--set", "staff_involved=[]", "--set", "witnesses=[]", "--as", "clinical", url=url)
-    ok_json("record", case, "narrative", "--set", "narrative=Found at 06:10", "--set", "immediate_actions=CPR, 911",
+    ok_json("record-details", case, "staff", "--set", "staff_involved=[]", "--set", "witnesses=[]", "--as", "clinical", url=url)
+    ok_json("record-details", case, "narrative", "--set", "narrative=Found at 06:10", "--set", "immediate_actions=CPR, 911",
             "--as", "clinical", url=url)
-    ok_json("record", case, "notifications", "--set", "notifications_made=[]", "--as", "clinical", url=url)
-    view = ok_json("record", case, "severity", "--set", "harm_rating=3", "--set", "risk_rating=3",
+    ok_json("record-details", case, "notifications", "--set", "notifications_made=[]", "--as", "clinical", url=url)
+    view = ok_json("record-details", case, "severity", "--set", "harm_rating=3", "--set", "risk_rating=3",
                    "--set", "serious_harm=true", "--set", "serious_harm_basis=physical", "--as", "clinical", url=url)
     assert view["missing_details"] == [] and view["route"] == "JC_AND_OMH"
 
@@ -115,8 +115,8 @@ def test_a_death_walks_from_the_queue_through_the_cli(database_url: str, tmp_pat
     assert nimrs("email-omh", case, "--as", "analyst", url=url).returncode == 5
     assert count_events(url) == stored
 
-    assert ok_json("email-omh", case, "--as", "risk", url=url)["allowed_actions"] == ["email_jc", "start_investigation", "amend"]
-    view = ok_json("email-jc", case, "--as", "risk", url=url)
+    assert ok_json("email-omh", case, "--as", "risk", url=url)["allowed_actions"] == ["submit_report_of_death", "start_investigation", "amend"]
+    view = ok_json("submit-report-of-death", case, "--as", "risk", url=url)
     assert view["state"] == "report_of_death_submitted"
     assert [(c["name"], c["status"]) for c in view["clocks"]] == [("report_of_death", "met_on_time")]
     history = ok_json("history", case, "--as", "analyst", url=url)

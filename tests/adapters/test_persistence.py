@@ -8,7 +8,7 @@ import pytest
 from adapters.samples import vpcr_report
 from adapters.storage import open_service, store_config
 from domain.errors import Conflict, StoredEventsUnreadable, TransitionRefused, ValidationFailed
-from domain.incident import State
+from domain.lifecycle import State
 from tests.conftest import L1, L2, stored_event_count
 from tests.workflows.helpers import draft
 
@@ -21,9 +21,9 @@ def test_an_incident_survives_a_restart_with_its_history(service, database_url, 
     iid = draft(service, code="death.suicide", serious_harm=True)
     service.email_omh(L1, iid)
     clock.advance(days=1)
-    service.email_jc(L1, iid)
+    service.submit_report_of_death(L1, iid)
     expected = service.load(iid)
-    service.close()
+    service.store.close()
 
     again = reopen_store(database_url, clock)
     try:
@@ -43,7 +43,7 @@ def test_refused_commands_leave_the_store_unchanged(service) -> None:
     iid = draft(service)
     before = stored_event_count(service)
     with pytest.raises(TransitionRefused):
-        service.close_incident(L1, iid)
+        service.close(L1, iid)
     with pytest.raises(ValidationFailed):
         service.record_details(L2, iid, "clients", {"clients": [{"client_id": "C1", "age": "old"}]})
     assert stored_event_count(service) == before

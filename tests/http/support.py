@@ -15,7 +15,7 @@ from adapters.bench_http import free_port
 from adapters.http.app import create_app
 from adapters.storage import store_config
 from adapters.users import UserRegistry
-from workflows.service import Clock
+from domain.clock import Clock
 
 PASSWORD = "a long enough passphrase"
 VPCR = {

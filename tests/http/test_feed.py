@@ -97,7 +97,7 @@ def test_the_live_stream_delivers_new_events_and_resumes_after_a_disconnect(api:
 
     def later_writes() -> None:
         for text in ("A", "B", "C"):
-            l2.patch(f"{location}/details/narrative", json={"narrative": text})
+            l2.patch(f"{location}/record-details/narrative", json={"narrative": text})
 
     writer = threading.Timer(0.5, later_writes)
     writer.start()

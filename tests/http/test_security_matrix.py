@@ -42,15 +42,15 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/incidents/{id}/history", None, READ_OWN),
     ("GET", "/incidents/{id}/as-of?version=1", None, READ_OWN),
     ("GET", "/incidents/{id}/changes?from=1&to=2", None, READ_OWN),
-    ("POST", "/incidents/{id}/import", None, EDIT),
-    ("PATCH", "/incidents/{id}/details/narrative", {"narrative": "x"}, EDIT),
+    ("POST", "/incidents/{id}/import-report", None, EDIT),
+    ("PATCH", "/incidents/{id}/record-details/narrative", {"narrative": "x"}, EDIT),
     ("POST", "/incidents/{id}/email-omh", None, SUBMIT),
-    ("POST", "/incidents/{id}/report-of-death", None, SUBMIT),
-    ("POST", "/incidents/{id}/investigation", None, EDIT),
-    ("POST", "/incidents/{id}/findings", {"findings": "x"}, EDIT),
+    ("POST", "/incidents/{id}/submit-report-of-death", None, SUBMIT),
+    ("POST", "/incidents/{id}/start-investigation", None, EDIT),
+    ("POST", "/incidents/{id}/document-findings", {"findings": "x"}, EDIT),
     ("POST", "/incidents/{id}/close", None, SUBMIT),
     ("POST", "/incidents/{id}/reopen", {"reason": "x"}, SUBMIT),
-    ("POST", "/incidents/{id}/amendments", {"screen": "narrative", "fields": {"narrative": "y"}, "reason": "z"}, SUBMIT),
+    ("POST", "/incidents/{id}/amend", {"screen": "narrative", "fields": {"narrative": "y"}, "reason": "z"}, SUBMIT),
     ("GET", "/overdue?facility=F-001", None, READ_OWN),
     ("GET", "/board?facility=F-001", None, READ_OWN),
     ("GET", "/statistics?facility=F-001", None, READ_OWN),
@@ -75,7 +75,7 @@ def test_the_matrix_covers_every_endpoint(api: Api) -> None:
     spec = api.anonymous.get("/openapi.json").json()
     endpoints = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
     covered = {(method, path.split("?")[0].replace("{id}", "{reference}").replace("{webhook}", "{subscription_id}")
-                .replace("/users/l3/", "/users/{user_id}/").replace("/details/narrative", "/details/{screen}"))
+                .replace("/users/l3/", "/users/{user_id}/").replace("/record-details/narrative", "/record-details/{screen}"))
                for method, path, _, _ in MATRIX}
     assert endpoints - covered - PUBLIC - {STREAM} == set()
 
@@ -99,7 +99,7 @@ def test_each_endpoint_answers_each_group_and_role_as_the_rules_say(api: Api) ->
     submitted = api("l2").post("/vpcr-reports", json=VPCR)
     assert submitted.status_code == 201
     incident_id = submitted.json()["received"][0]
-    api("l2").post(f"/incidents/{incident_id}/import")
+    api("l2").post(f"/incidents/{incident_id}/import-report")
     webhook = api("admin").post("/webhooks", json={"url": "http://127.0.0.1:9/hook"}).json()["id"]
     eventually(lambda: api("l3").get("/jc-queue").status_code == 200)
     wrong: list[str] = []
@@ -124,6 +124,6 @@ def test_each_endpoint_answers_each_group_and_role_as_the_rules_say(api: Api) ->
     assert ("l2", "POST /incidents/{reference}/close", 403) in tried
     assert ("l1", "POST /incidents/{reference}/close", 409) in tried
     elsewhere = api("other.admin").get("/security-log", params={"outcome": "refused", "limit": 1000}).json()
-    assert ("other.l1", "POST /incidents/{reference}/import", 404) in {
+    assert ("other.l1", "POST /incidents/{reference}/import-report", 404) in {
         (e["user_id"], e["action"], e["status"]) for e in elsewhere}
     assert all(e["facility"] == "F-002" for e in elsewhere)

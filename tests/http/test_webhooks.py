@@ -81,7 +81,7 @@ def worker(database_url: str, policy: DeliveryPolicy) -> Iterator[None]:
     engine = create_engine(config.sqlalchemy_url)
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
-    running = WebhookWorker(WebhookStore(engine, service.clock), Feed(service), policy)
+    running = WebhookWorker(WebhookStore(engine, service.clock), Feed(service.store), policy)
     thread = threading.Thread(target=loop.run_until_complete, args=(running.run(stop),), daemon=True)
     thread.start()
     try:
@@ -91,7 +91,7 @@ def worker(database_url: str, policy: DeliveryPolicy) -> Iterator[None]:
         thread.join(timeout=20)
         loop.close()
         engine.dispose()
-        service.close()
+        service.store.close()
 
 
 def subscribe(api: Api, url: str, **extra: Any) -> dict[str, Any]:

@@ -12,11 +12,11 @@ def walk_to_submitted(api: Api) -> str:
     assert again.status_code == 200 and again.json()["received"] == [] and len(again.json()["duplicates"]) == 1
     queue = eventually(lambda: l2.get("/jc-queue").json()["incidents"])
     assert [row["jc_case_number"] for row in queue] == ["2026-015501"]
-    imported = l2.post("/incidents/2026-015501/import", headers={"If-Match": '"1"'})
+    imported = l2.post("/incidents/2026-015501/import-report", headers={"If-Match": '"1"'})
     assert imported.status_code == 200 and imported.json()["state"] == "draft"
     etag = imported.headers["ETag"]
     for screen, fields in SCREENS.items():
-        recorded = l2.patch(f"/incidents/2026-015501/details/{screen}", json=fields, headers={"If-Match": etag})
+        recorded = l2.patch(f"/incidents/2026-015501/record-details/{screen}", json=fields, headers={"If-Match": etag})
         assert recorded.status_code == 200, recorded.text
         etag = recorded.headers["ETag"]
     refused = l2.post("/incidents/2026-015501/email-omh", headers={"If-Match": etag})
@@ -29,17 +29,16 @@ def walk_to_submitted(api: Api) -> str:
 def test_an_incident_goes_from_the_jc_queue_to_closed_and_is_reopened_and_amended(api: Api) -> None:
     incident_id = walk_to_submitted(api)
     l1, l2, l3 = api("l1"), api("l2"), api("l3")
-    assert "report_of_death" in [a.replace("email_jc", "report_of_death") for a in
-                                 l1.get(f"/incidents/{incident_id}").json()["allowed_actions"]]
-    assert l1.post(f"/incidents/{incident_id}/report-of-death").json()["state"] == "report_of_death_submitted"
-    assert l2.post(f"/incidents/{incident_id}/investigation").json()["state"] == "under_investigation"
-    found = l2.post(f"/incidents/{incident_id}/findings", json={"findings": "Cardiac arrest; care met standards."})
+    assert "submit_report_of_death" in l1.get(f"/incidents/{incident_id}").json()["allowed_actions"]
+    assert l1.post(f"/incidents/{incident_id}/submit-report-of-death").json()["state"] == "report_of_death_submitted"
+    assert l2.post(f"/incidents/{incident_id}/start-investigation").json()["state"] == "under_investigation"
+    found = l2.post(f"/incidents/{incident_id}/document-findings", json={"findings": "Cardiac arrest; care met standards."})
     assert found.status_code == 200 and found.json()["findings"].startswith("Cardiac")
     closed = l1.post(f"/incidents/{incident_id}/close", headers={"If-Match": found.headers["ETag"]})
     assert closed.status_code == 200 and closed.json()["state"] == "closed"
     reopened = l1.post(f"/incidents/{incident_id}/reopen", json={"reason": "Family raised new concerns."})
     assert reopened.json()["state"] != "closed"
-    amended = l1.post(f"/incidents/{incident_id}/amendments",
+    amended = l1.post(f"/incidents/{incident_id}/amend",
                       json={"screen": "narrative", "fields": {"narrative": "Found unresponsive at 06:10 rounds."},
                             "reason": "Time added from the nursing log."})
     assert amended.status_code == 200 and amended.json()["details"]["narrative"].endswith("06:10 rounds.")
@@ -62,9 +61,9 @@ def test_a_new_incident_is_created_directly_and_a_stale_write_changes_nothing(ap
                                           "summary": "Fell in the waiting room."})
     assert created.status_code == 201 and created.headers["ETag"] == '"1"'
     location = created.headers["Location"]
-    first = l2.patch(f"{location}/details/narrative", json={"narrative": "A"}, headers={"If-Match": '"1"'})
+    first = l2.patch(f"{location}/record-details/narrative", json={"narrative": "A"}, headers={"If-Match": '"1"'})
     assert first.status_code == 200 and first.headers["ETag"] == '"2"'
-    stale = l2.patch(f"{location}/details/narrative", json={"narrative": "B"}, headers={"If-Match": '"1"'})
+    stale = l2.patch(f"{location}/record-details/narrative", json={"narrative": "B"}, headers={"If-Match": '"1"'})
     assert stale.status_code == 409 and "version 2" in stale.json()["detail"]
     assert l2.get(location).json()["details"]["narrative"] == "A"
     assert l2.get(location).headers["ETag"] == '"2"'

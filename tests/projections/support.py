@@ -13,7 +13,7 @@ from workflows.service import IncidentService
 
 def projector_for(service: IncidentService, views_url: str, batch_size: int = 1000) -> Projector:
     config = store_config({"NIMRS_DATABASE_URL": views_url, "NIMRS_VIEWS_URL": views_url})
-    return Projector(service, views_engine(config), batch_size=batch_size, clock=service.clock)
+    return Projector(service.store, views_engine(config), batch_size=batch_size, clock=service.clock)
 
 
 def dump(projector: Projector) -> dict[str, list[tuple[Any, ...]]]:

@@ -18,14 +18,14 @@ def test_every_event_of_a_generated_log_decodes_as_the_library_does(tmp_path) ->
         url = f"sqlite:///{tmp_path}/{len(environ)}.db"
         service = open_service(store_config({"NIMRS_DATABASE_URL": url, **environ}))
         for batch in Generator(Plan(incidents=80, end=datetime(2026, 3, 1, tzinfo=timezone.utc), seed=1))._batches():
-            service.save(*batch)
-        notifications = service.recorder.select_notifications(0, 10_000)
-        lean = LeanDecoder(service.mapper)
+            service.store.save(*batch)
+        notifications = service.store.recorder.select_notifications(0, 10_000)
+        lean = LeanDecoder(service.store.mapper)
         assert len(notifications) > 800
         for notification in notifications:
-            ours, theirs = lean(notification), service.mapper.to_domain_event(notification)
+            ours, theirs = lean(notification), service.store.mapper.to_domain_event(notification)
             assert type(ours) is type(theirs) and vars(ours) == vars(theirs)
-        service.close()
+        service.store.close()
 
 
 def test_transcoded_values_nested_anywhere_are_restored(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -36,6 +36,6 @@ def test_transcoded_values_nested_anywhere_are_restored(tmp_path) -> None:  # ty
     event = Incident.DetailsRecorded(originator_id=uuid4(), originator_version=2, timestamp=moment,
                                      actor={"user_id": "u", "facility": "F", "level": 1}, screen="incident",
                                      fields={"nested": [{"at": moment, "id": uuid4()}]})
-    stored = service.mapper.to_stored_event(event)
-    assert vars(LeanDecoder(service.mapper)(stored)) == vars(service.mapper.to_domain_event(stored))
-    service.close()
+    stored = service.store.mapper.to_stored_event(event)
+    assert vars(LeanDecoder(service.store.mapper)(stored)) == vars(service.store.mapper.to_domain_event(stored))
+    service.store.close()

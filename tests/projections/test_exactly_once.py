@@ -52,13 +52,13 @@ def test_a_projector_killed_again_and_again_ends_equal_to_a_rebuild(
     # Batches share live aggregates, so they are saved as they come (never listed ahead).
     batches = Generator(Plan(incidents=160, end=END, facilities=3, save_every=5, seed=7))._batches()
     for batch in itertools.islice(batches, 60):  # a backlog, so the first kills land mid-catch-up
-        service.save(*batch)
+        service.store.save(*batch)
     observer = projector_for(service, views_url(database_url, tmp_path))
     kills, progress = 0, []
     projector = start_projector(database_url)
     try:
         for index, batch in enumerate(batches):
-            service.save(*batch)
+            service.store.save(*batch)
             if index % 12 == 6:
                 wait_for_progress(observer, progress[-1] if progress else 0)
                 time.sleep(0.05 * (index % 5))  # and kill it mid-flight: it still has a backlog
@@ -78,7 +78,7 @@ def test_a_projector_killed_again_and_again_ends_equal_to_a_rebuild(
     assert observer.lag_events() == 0
     assert dump(observer) == fresh_rebuild(service, second_database_url)
     observer.engine.dispose()
-    service.close()
+    service.store.close()
 
 
 def test_a_batch_that_fails_half_written_leaves_no_trace(
@@ -86,12 +86,12 @@ def test_a_batch_that_fails_half_written_leaves_no_trace(
     from projections import projector as module
 
     for batch in Generator(Plan(incidents=40, end=END, save_every=10, seed=3))._batches():
-        service.save(*batch)
+        service.store.save(*batch)
     projector = projector_for(service, f"sqlite:///{tmp_path}/views.db", batch_size=50)
     projector.catch_up()
     before = (dump(projector), projector.positions())
     for batch in Generator(Plan(incidents=40, end=END + timedelta(days=400), save_every=10, seed=4))._batches():
-        service.save(*batch)
+        service.store.save(*batch)
     real_execute = module.execute
 
     def execute_then_crash(connection, writes):  # type: ignore[no-untyped-def]
@@ -111,7 +111,7 @@ def test_a_batch_that_fails_half_written_leaves_no_trace(
 def test_rival_projectors_on_the_same_views_apply_each_event_once(
         service: IncidentService, database_url: str, second_database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     for batch in Generator(Plan(incidents=120, end=END, save_every=15, seed=5))._batches():
-        service.save(*batch)
+        service.store.save(*batch)
     url = views_url(database_url, tmp_path)
     rivals = [projector_for(service, url, batch_size=size) for size in (17, 29, 41)]
     threads = [threading.Thread(target=p.catch_up) for p in rivals]
@@ -134,7 +134,7 @@ class Interleaving:
     def write(self) -> None:
         batch = next(self.batches, None)
         if batch:
-            self.service.save(*batch)
+            self.service.store.save(*batch)
 
     def project(self, steps: int) -> None:
         for _ in range(steps):
@@ -188,18 +188,18 @@ def run_interleaving(events_url: str, rebuilt_url: str, operations: list[tuple],
         assert dump(projector) == fresh_rebuild(service, rebuilt_url)
     finally:
         projector.engine.dispose()
-        service.close()
+        service.store.close()
 
 
 def test_overdue_as_of_any_moment_equals_a_replay_of_the_log_to_that_moment(
         service: IncidentService, tmp_path) -> None:  # type: ignore[no-untyped-def]
     plan = Plan(incidents=150, end=END, facilities=2, span_days=120, save_every=20, seed=9)
     for batch in Generator(plan)._batches():
-        service.save(*batch)
+        service.store.save(*batch)
     projector = projector_for(service, f"sqlite:///{tmp_path}/views.db")
     projector.catch_up()
     ids = {row[0] for row in dump(projector)["view_board_incidents"]}
-    histories = {iid: list(service.repository.event_store.get(__import__("uuid").UUID(iid))) for iid in ids}
+    histories = {iid: list(service.store.repository.event_store.get(__import__("uuid").UUID(iid))) for iid in ids}
     for days_before_end in (100, 75, 40, 20, 5, 0):
         moment = END - timedelta(days=days_before_end, hours=3)
         for number in (1, 2):
@@ -230,7 +230,7 @@ def replayed_clocks(service: IncidentService, histories: dict[str, list], facili
 
 
 def test_a_following_projector_shows_a_new_event_within_a_second(service: IncidentService, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path}/views.db" if service.recorder.__module__ == "eventsourcing.sqlite" else None
+    url = f"sqlite:///{tmp_path}/views.db" if service.store.recorder.__module__ == "eventsourcing.sqlite" else None
     projector = projector_for(service, url or _postgres_url(service))
     stop = threading.Event()
     follower = threading.Thread(target=projector.follow, args=(stop,), daemon=True)
@@ -239,7 +239,7 @@ def test_a_following_projector_shows_a_new_event_within_a_second(service: Incide
         lags = []
         for batch in Generator(Plan(incidents=5, end=END, save_every=3, seed=1))._batches():
             saved_at = time.monotonic()
-            recordings = service.save(*batch)
+            recordings = service.store.save(*batch)
             if not recordings:
                 continue
             last = recordings[-1].notification.id

@@ -52,7 +52,7 @@ def test_an_investigation_clock_goes_open_due_soon_overdue_then_met_late(
 
     service.start_investigation(L2, iid)
     service.document_findings(L2, iid, "Substantiated; staff retrained.")
-    service.close_incident(L1, iid)
+    service.close(L1, iid)
     projector.catch_up()
     assert reads.overdue(L3)["clocks"] == []
     (met,) = reads.overdue(L3, status="met_late")["clocks"]
@@ -145,7 +145,7 @@ def test_views_applied_in_small_batches_equal_a_fresh_rebuild(
     clock.advance(days=40)
     service.start_investigation(L2, iid)
     service.document_findings(L2, iid, "Unsubstantiated.")
-    service.close_incident(L1, iid)
+    service.close(L1, iid)
     service.reopen(L1, iid, "New information from the family.")
     received(service, case="2026-000401", code="death.suicide")
     projector.catch_up()

@@ -1,14 +1,19 @@
-"""Random command sequences by random users; the invariants must hold after every step.
+"""Random command sequences; the invariants must hold after every step.
 
-- no transition outside the machine's table; nothing submitted by Level 2 or 3;
+Through the service, by random users:
+- no transition outside the lifecycle's table; nothing submitted by Level 2 or 3;
 - nothing done across facilities; a refused command stores nothing;
 - replaying the stored events gives the state the command left; deadlines never move once set.
+Against the aggregate alone (no service, no permissions, no store):
+- every command either moves as the table allows or raises and records nothing;
+- replaying the recorded events gives the state the commands left.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from uuid import uuid4
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -16,17 +21,18 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multip
 
 from adapters.samples import complete_details, vpcr_report
 from domain.errors import NimrsError
-from domain.incident import Incident, State
+from domain.incident import Incident
+from domain.lifecycle import STAYS, TABLE, State, Step, available_steps
 from tests.conftest import FakeClock, actor, stored_event_count
-from workflows.machine import TABLE, TRIGGERS, available_triggers
 from workflows.permissions import ALLOWED
 from workflows.service import IncidentService
+from workflows.store import IncidentStore
 
 USERS = [actor(f"user-{facility}-{level}", level, facility) for facility in ("F-001", "F-002") for level in (1, 2, 3)]
 CODES = ["an.neglect", "death.suicide", "si.fall", "si.crime", "omh.crime-in-community", "si.missing-patient"]
 SETTINGS = ["inpatient", "residential", "cpep", "outpatient"]
 SUBMISSIONS = {"EmailedToOmh", "ReportOfDeathSubmitted", "Closed", "Reopened", "AmendedAfterSubmission"}
-ALLOWED_MOVES = {(trigger, source, source if dest == "=" else dest) for trigger, sources, dest, _ in TABLE for source in sources}
+ALLOWED_MOVES = {(step, source, source if dest == STAYS else dest) for step, sources, dest, _ in TABLE for source in sources}
 # A step acts as a user of a random level, usually of the incident's own facility.
 ACTING = st.tuples(st.sampled_from([1, 1, 2, 3]), st.sampled_from([True, True, True, False]))
 FACTS = st.fixed_dictionaries({"serious_harm": st.booleans(), "on_premises": st.booleans(), "age": st.sampled_from([12, 40])})
@@ -35,6 +41,16 @@ REACHED: set[str] = set()
 
 def _state(incident: Incident) -> dict[str, Any]:
     return {k: v for k, v in incident.__dict__.items() if k != "_pending_events"}
+
+
+def _call(target: Any, step: Step, *args: Any) -> Any:
+    """One step on the service (``args``: user, incident id, screen, fields) or on the aggregate (actor, time, ...)."""
+    *head, screen, fields = args
+    extra: dict[Step, tuple[Any, ...]] = {
+        Step.RECORD_DETAILS: (screen, fields), Step.AMEND: (screen, fields, "correction"),
+        Step.DOCUMENT_FINDINGS: ("Findings",), Step.REOPEN: ("New information",),
+    }
+    return getattr(target, step.value)(*head, *extra.get(step, ()))
 
 
 def _user(level: int, facility: str, same_facility: bool = True) -> Any:
@@ -47,7 +63,7 @@ class IncidentWorkflow(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.clock = FakeClock(datetime(2026, 3, 2, 15, tzinfo=timezone.utc))
-        self.service = IncidentService(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=self.clock)
+        self.service = IncidentService(IncidentStore(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), self.clock)
         self.deadlines: dict[tuple[Any, str], Any] = {}
         self.succeeded: set[str] = set()
 
@@ -69,7 +85,7 @@ class IncidentWorkflow(RuleBasedStateMachine):
         incident, added = received
         if added and how == "received and completed":
             editor = _user(2, facility)
-            self._step(incident, editor, "import_report", lambda s: s.import_report(editor, incident))
+            self._step(incident, editor, Step.IMPORT_REPORT, lambda s: s.import_report(editor, incident))
             self._fill(incident, editor, facts)
         return multiple(incident)
 
@@ -78,31 +94,20 @@ class IncidentWorkflow(RuleBasedStateMachine):
         """Mostly an action the machine offers, by a user allowed to take it; sometimes anything by anyone."""
         self.clock.advance(hours=hours)
         facility = self.service.load(incident).facility
-        offered = available_triggers(self.service.load(incident))
+        offered = available_steps(self.service.load(incident))
         if offered and data.draw(st.integers(0, 3)):
             trigger = data.draw(st.sampled_from(offered))
             user = _user(data.draw(st.sampled_from(sorted(ALLOWED[trigger]))), facility)
         else:
-            trigger = data.draw(st.sampled_from(TRIGGERS))
+            trigger = data.draw(st.sampled_from(list(Step)))
             user = _user(acting[0], facility, acting[1])
         screen, fields = data.draw(st.sampled_from(
             complete_details(self.clock() - timedelta(days=2), **facts) + [("severity", {"harm_rating": 9})]))
-        calls = {
-            "import_report": lambda s: s.import_report(user, incident),
-            "record_details": lambda s: s.record_details(user, incident, screen, fields),
-            "amend": lambda s: s.amend(user, incident, screen, fields, reason="correction"),
-            "email_omh": lambda s: s.email_omh(user, incident),
-            "email_jc": lambda s: s.email_jc(user, incident),
-            "start_investigation": lambda s: s.start_investigation(user, incident),
-            "document_findings": lambda s: s.document_findings(user, incident, "Findings"),
-            "close": lambda s: s.close_incident(user, incident),
-            "reopen": lambda s: s.reopen(user, incident, "New information"),
-        }
-        self._step(incident, user, trigger, calls[trigger])
+        self._step(incident, user, trigger, lambda s: _call(s, trigger, user, incident, screen, fields))
 
     def _fill(self, incident, user, facts) -> None:  # type: ignore[no-untyped-def]
         for screen, fields in complete_details(self.clock() - timedelta(days=2), **facts):
-            self._step(incident, user, "record_details", lambda s, n=screen, f=fields: s.record_details(user, incident, n, f))
+            self._step(incident, user, Step.RECORD_DETAILS, lambda s, n=screen, f=fields: s.record_details(user, incident, n, f))
 
     def _attempt(self, command: Any) -> Any:
         before = stored_event_count(self.service)
@@ -126,13 +131,13 @@ class IncidentWorkflow(RuleBasedStateMachine):
 
     @invariant()
     def history_is_consistent(self) -> None:
-        ids = {n.originator_id for n in self.service.recorder.select_notifications(0, 100_000)}
+        ids = {n.originator_id for n in self.service.store.recorder.select_notifications(0, 100_000)}
         for incident_id in ids:
             incident = self.service.load(incident_id)
-            assert incident.state in State.ALL
+            assert incident.state in set(State)
             for name, deadline in incident.deadlines.items():
                 assert self.deadlines.setdefault((incident.id, name), deadline) == deadline, "a deadline moved"
-            for event in self.service.repository.event_store.get(incident.id):
+            for event in self.service.store.repository.event_store.get(incident.id):
                 assert event.actor["facility"] == incident.facility
                 if type(event).__name__ in SUBMISSIONS:
                     assert event.actor["level"] == 1
@@ -152,4 +157,58 @@ def test_random_runs_reach_every_workflow_step() -> None:
     run_state_machine_as_test(IncidentWorkflow, settings=settings(
         max_examples=100, stateful_step_count=40, deadline=None, database=None, derandomize=True,
         suppress_health_check=[HealthCheck.too_slow]))
-    assert set(TRIGGERS) <= REACHED
+    assert set(Step) <= REACHED
+
+
+class AggregateLifecycle(RuleBasedStateMachine):
+    """The aggregate alone: any command in any state, and it must guard its own lifecycle."""
+
+    incidents = Bundle("aggregates")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FakeClock(datetime(2026, 3, 2, 15, tzinfo=timezone.utc))
+        self.editor, self.submitter = USERS[1], USERS[0]
+        self.recorded: dict[Any, list[Any]] = {}
+
+    @rule(target=incidents, case=st.integers(0, 10**6), code=st.sampled_from(CODES), setting=st.sampled_from(SETTINGS),
+          received=st.booleans())
+    def intake(self, case, code, setting, received):  # type: ignore[no-untyped-def]
+        if received:
+            report = vpcr_report(f"2026-{case:06}", self.clock() - timedelta(days=1), code=code, setting=setting)
+            incident = Incident.receive(report, self.editor, self.clock())
+        else:
+            incident = Incident.create(uuid4(), self.editor, self.clock(), program="Program", setting=setting, code=code,
+                                       summary="Entered directly", rules="current")
+        self.recorded[incident.id] = incident.collect_events()
+        return incident
+
+    @rule(incident=incidents, step=st.sampled_from(list(Step)), facts=FACTS, data=st.data(), hours=st.integers(0, 24 * 12))
+    def act(self, incident, step, facts, data, hours):  # type: ignore[no-untyped-def]
+        at = self.clock.advance(hours=hours)
+        screen, fields = data.draw(st.sampled_from(
+            complete_details(at - timedelta(days=2), **facts) + [("severity", {"harm_rating": 9})]))
+        before, offered = _state(incident), step in available_steps(incident)
+        try:
+            _call(incident, step, self.submitter, at, screen, fields)
+        except NimrsError:
+            assert _state(incident) == before and not incident.collect_events(), "a refused command recorded something"
+            assert not offered or step in (Step.RECORD_DETAILS, Step.AMEND, Step.DOCUMENT_FINDINGS), \
+                "an offered step without inputs of its own was refused"
+            return
+        assert offered, f"{step} succeeded but the lifecycle did not offer it"
+        assert (step, before["state"], incident.state) in ALLOWED_MOVES
+        self.recorded[incident.id] += incident.collect_events()
+
+    @invariant()
+    def replay_gives_the_same_incidents(self) -> None:
+        for events in self.recorded.values():
+            replayed = None
+            for event in events:
+                replayed = event.mutate(replayed)
+            assert replayed is not None and replayed.state in set(State)
+
+
+TestAggregateLifecycle = AggregateLifecycle.TestCase
+TestAggregateLifecycle.settings = settings(max_examples=100, stateful_step_count=40, deadline=None,
+                                           suppress_health_check=[HealthCheck.too_slow])

@@ -4,10 +4,10 @@ import pytest
 
 from adapters.samples import vpcr_report
 from domain.errors import Conflict, NotFound, PermissionDenied, TransitionRefused, ValidationFailed
-from domain.incident import State
+from domain.lifecycle import State
 from tests.conftest import L1, L2, L3, OTHER_L1, stored_event_count
 from tests.workflows.helpers import draft, fill, received
-from workflows.views import allowed_actions, describe
+from workflows.screens import allowed_actions, describe
 
 
 def test_jc_death_runs_from_the_queue_to_closed(memory_service, clock) -> None:
@@ -19,11 +19,11 @@ def test_jc_death_runs_from_the_queue_to_closed(memory_service, clock) -> None:
     s.email_omh(L1, iid)
     assert s.load(iid).state == State.EMAILED_TO_OMH
     clock.advance(days=2)
-    s.email_jc(L1, iid)
+    s.submit_report_of_death(L1, iid)
     assert s.load(iid).state == State.REPORT_OF_DEATH_SUBMITTED
     s.start_investigation(L2, iid)
     s.document_findings(L2, iid, "Death reviewed; no custodial failure found.")
-    s.close_incident(L1, iid)
+    s.close(L1, iid)
     events = [type(e).__name__ for e in s.history(L3, iid)]
     assert events == ["VpcrReportReceived", "ImportedFromJcQueue", *["DetailsRecorded"] * 6, "EmailedToOmh",
                       "DeadlineSet", "ReportOfDeathSubmitted", "InvestigationStarted", "FindingsDocumented", "Closed"]
@@ -39,11 +39,11 @@ def test_a_jc_death_cannot_close_before_its_report_of_death(memory_service) -> N
     s.start_investigation(L2, iid)
     s.document_findings(L2, iid, "Reviewed by the incident review committee.")
     with pytest.raises(TransitionRefused) as refused:
-        s.close_incident(L1, iid)
+        s.close(L1, iid)
     assert "Report of Death" in str(refused.value)
-    s.email_jc(L1, iid)  # from under investigation it stays under investigation
+    s.submit_report_of_death(L1, iid)  # from under investigation it stays under investigation
     assert s.load(iid).state == State.UNDER_INVESTIGATION
-    s.close_incident(L1, iid)
+    s.close(L1, iid)
     assert s.load(iid).state == State.CLOSED
 
 
@@ -52,14 +52,14 @@ def test_report_of_death_is_only_for_deaths_reported_to_the_jc(memory_service) -
     abuse = draft(s, "2026-000201", code="an.neglect")
     s.email_omh(L1, abuse)
     with pytest.raises(TransitionRefused, match="only to deaths"):
-        s.email_jc(L1, abuse)
+        s.submit_report_of_death(L1, abuse)
     outpatient_death = s.create_incident(L2, program="Clinic", setting="outpatient", code="death.natural-expected",
                                          summary="Died at home")
     fill(s, outpatient_death)
     s.email_omh(L1, outpatient_death)
     assert s.load(outpatient_death).route == "OMH_ONLY"
     with pytest.raises(TransitionRefused, match="only to deaths reported JC_AND_OMH"):
-        s.email_jc(L1, outpatient_death)
+        s.submit_report_of_death(L1, outpatient_death)
 
 
 def test_email_omh_lists_every_missing_detail_and_changes_nothing(memory_service) -> None:
@@ -85,9 +85,9 @@ def test_not_reportable_incidents_close_locally_without_email_omh(memory_service
     with pytest.raises(TransitionRefused, match="NOT_REPORTABLE"):
         s.email_omh(L1, iid)
     with pytest.raises(TransitionRefused, match="findings"):
-        s.close_incident(L1, iid)
+        s.close(L1, iid)
     s.document_findings(L2, iid, "Wet floor")
-    s.close_incident(L1, iid)
+    s.close(L1, iid)
     assert s.load(iid).state == State.CLOSED
     assert s.load(iid).deadlines == {}
 
@@ -98,7 +98,7 @@ def test_omh_only_incident_is_created_emailed_and_closed(memory_service) -> None
     fill(s, iid, on_premises=False)
     s.email_omh(L1, iid)
     s.document_findings(L2, iid, "Found at a relative's home")
-    s.close_incident(L1, iid)
+    s.close(L1, iid)
     assert s.load(iid).state == State.CLOSED
 
 
@@ -114,7 +114,7 @@ def test_levels_and_facilities(memory_service) -> None:
     s = memory_service
     iid = draft(s)
     before = stored_event_count(s)
-    for level2_refused in (s.email_omh, s.email_jc, s.close_incident):
+    for level2_refused in (s.email_omh, s.submit_report_of_death, s.close):
         with pytest.raises(PermissionDenied, match="Level 1"):
             level2_refused(L2, iid)
     with pytest.raises(PermissionDenied):
@@ -193,7 +193,7 @@ def test_reopen_returns_to_where_it_closed_and_needs_a_reason(memory_service) ->
     s.email_omh(L1, iid)
     s.start_investigation(L2, iid)
     s.document_findings(L2, iid, "Substantiated; staff retrained")
-    s.close_incident(L1, iid)
+    s.close(L1, iid)
     with pytest.raises(ValidationFailed, match="reason is required"):
         s.reopen(L1, iid, "  ")
     s.reopen(L1, iid, "New witness statement")
@@ -223,7 +223,7 @@ def test_clock_status_on_time_and_late(memory_service, clock) -> None:
     iid = draft(s, code="death.accidental", serious_harm=True)
     s.email_omh(L1, iid)
     clock.advance(days=8)
-    s.email_jc(L1, iid)
+    s.submit_report_of_death(L1, iid)
     (rod,) = describe(s.load(iid), L1, clock())["clocks"]
     assert (rod["status"], rod["days_late"]) == ("met_late", 3)
 

@@ -1,4 +1,4 @@
-"""What a screen shows of an incident: state, details, clocks and the actions a user may take."""
+"""What the incident screens show: state, details, clocks and the steps this user may take now."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ from typing import Any
 from domain.actor import Actor
 from domain.deadlines import Deadline
 from domain.incident import Incident
-from workflows.machine import available_triggers
+from domain.lifecycle import Step, available_steps
 from workflows.permissions import may
 
 # Fields every event carries that history shows apart from the event's own payload.
 ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
 
 
-def allowed_actions(incident: Incident, actor: Actor) -> list[str]:
-    """The workflow's available triggers that this user may take on this incident."""
+def allowed_actions(incident: Incident, actor: Actor) -> list[Step]:
+    """The lifecycle's available steps that this user may take on this incident."""
     if actor.facility != incident.facility:
         return []
-    return [trigger for trigger in available_triggers(incident) if may(actor, trigger)]
+    return [step for step in available_steps(incident) if may(actor, step)]
 
 
 def clocks(incident: Incident, now: datetime) -> list[dict[str, Any]]:
