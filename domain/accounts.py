@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 MAX_FAILED_SIGN_INS = 3
 INACTIVITY_LOCK = timedelta(days=183)  # six months
 INACTIVITY_EXPIRY = timedelta(days=365)
 
 
-class AccountStatus:
+class AccountStatus(StrEnum):
     ACTIVE = "active"
     LOCKED_OUT = "locked_out"  # too many failed sign-ins
     INACTIVE = "inactive"  # six months without signing in
@@ -32,7 +33,7 @@ class SignInFacts:
     locked_out: bool
 
 
-def status(facts: SignInFacts, now: datetime) -> str:
+def status(facts: SignInFacts, now: datetime) -> AccountStatus:
     idle = now - facts.last_active_at
     if idle >= INACTIVITY_EXPIRY:
         return AccountStatus.EXPIRED
@@ -43,7 +44,7 @@ def status(facts: SignInFacts, now: datetime) -> str:
     return AccountStatus.ACTIVE
 
 
-def explain(account_status: str) -> str:
+def explain(account_status: AccountStatus) -> str:
     return {
         AccountStatus.LOCKED_OUT: f"the account is locked after {MAX_FAILED_SIGN_INS} failed sign-ins in a row; "
                                   "ask your facility's security administrator to unlock it",

@@ -14,6 +14,7 @@ from domain.deadlines import require_aware
 from domain.errors import ValidationFailed
 from domain.severity import SERIOUS_HARM_BASES, check_rating
 from domain.taxonomy import RuleSet
+from domain.vocabulary import MAX_AGE
 
 MAX_TEXT = 20_000
 
@@ -51,7 +52,7 @@ def rating(field: str, value: Any, _rules: RuleSet) -> int:
 def code(field: str, value: Any, rules: RuleSet) -> str:
     if not isinstance(value, str):
         raise ValidationFailed(f"{field} must be a taxonomy code, got {value!r}")
-    rules.entry(value)  # raises NotFound naming the code and rule set
+    rules.entry(value)  # raises ValidationFailed naming the code and rule set
     return value
 
 
@@ -75,8 +76,8 @@ def clients(field: str, value: Any, rules: RuleSet) -> list[dict[str, Any]]:
         if not isinstance(item, dict) or set(item) - {"client_id", "age", "role"}:
             raise ValidationFailed(f"{field}[{i}] must be an object with client_id, age and optional role")
         age = item.get("age")
-        if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 130:
-            raise ValidationFailed(f"{field}[{i}].age must be a whole number from 0 to 130, got {age!r}")
+        if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE:
+            raise ValidationFailed(f"{field}[{i}].age must be a whole number from 0 to {MAX_AGE}, got {age!r}")
         client = {"client_id": text(f"{field}[{i}].client_id", item.get("client_id"), rules), "age": age}
         if "role" in item:
             client["role"] = text(f"{field}[{i}].role", item["role"], rules)

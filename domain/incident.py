@@ -62,7 +62,13 @@ class Incident(Aggregate):
         """What both ways of creating an incident carry: its code and the state it starts in."""
 
         TOPIC = "nimrs.Incident.Created"
+        facility: str
+        program: str
+        setting: str
+        summary: str
+        rule_set: str
         creation = Creation.CREATE
+        origin = Origin.NEW_INCIDENT
 
         @property
         def incident_code(self) -> str:
@@ -72,6 +78,12 @@ class Incident(Aggregate):
         def initial_state(self) -> State:
             return INITIAL_STATE[self.creation]
 
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.origin = self.origin
+            aggregate.state = self.initial_state
+            aggregate._assign_program(self.facility, self.program, self.setting, self.summary, self.rule_set)
+            aggregate.details = {"code": self.incident_code}
+
     class VpcrReportReceived(Created):
         """A VPCR report arrived in the facility's JC import queue."""
 
@@ -79,48 +91,29 @@ class Incident(Aggregate):
         class_version = 1
         jc_case_number: str
         jc_reported_at: datetime
-        facility: str
-        program: str
-        setting: str
         reported_type: str
-        summary: str
-        rule_set: str
         creation = Creation.RECEIVE
+        origin = Origin.JC_IMPORT
 
         @property
         def incident_code(self) -> str:
             return self.reported_type
 
         def apply(self, aggregate: Incident) -> None:
-            aggregate.origin = Origin.JC_IMPORT
-            aggregate.state = self.initial_state
+            super().apply(aggregate)
             aggregate.jc_case_number = self.jc_case_number
             aggregate.jc_reported_at = self.jc_reported_at
-            aggregate._assign_program(self.facility, self.program, self.setting, self.summary, self.rule_set)
-            aggregate.details = {"code": self.incident_code}
 
     class CreatedDirectly(Created):
         """An incident entered with "New Incident" (the OMH-only path, or a local record)."""
 
         TOPIC = "nimrs.Incident.CreatedDirectly"
         class_version = 1
-        facility: str
-        program: str
-        setting: str
         code: str
-        summary: str
-        rule_set: str
-        creation = Creation.CREATE
 
         @property
         def incident_code(self) -> str:
             return self.code
-
-        def apply(self, aggregate: Incident) -> None:
-            aggregate.origin = Origin.NEW_INCIDENT
-            aggregate.state = self.initial_state
-            aggregate._assign_program(self.facility, self.program, self.setting, self.summary, self.rule_set)
-            aggregate.details = {"code": self.incident_code}
 
     class ImportedFromJcQueue(Event):
         TOPIC = "nimrs.Incident.ImportedFromJcQueue"
@@ -243,8 +236,10 @@ class Incident(Aggregate):
         needed = ("on_premises_or_supervised", "serious_harm")
         if any(name not in self.details for name in needed):
             return None
-        facts = Facts(Setting(self.setting), self.details["on_premises_or_supervised"], self.details["serious_harm"],
-                      youngest_age(self.details))
+        setting, age = Setting(self.setting), youngest_age(self.details)
+        if age is None and self.rules.entry(self.code).under_age.get(setting) is not None:
+            return None  # the chart sets an age limit here, and no client's age is recorded yet
+        facts = Facts(setting, self.details["on_premises_or_supervised"], self.details["serious_harm"], age)
         return classify(self.rules, self.code, facts)
 
     @property
@@ -380,3 +375,7 @@ class Incident(Aggregate):
     @event(Reopened)
     def _reopened(self, actor: dict[str, Any], to_state: str, reason: str, timestamp: datetime) -> None:
         self.state = State(to_state)
+
+
+# The events that change recorded details (a draft's screens, or an amendment after submission).
+DETAILS_CHANGED = (Incident.DetailsRecorded, Incident.AmendedAfterSubmission)

@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 
 from domain.errors import ValidationFailed
 from domain.taxonomy import ClockRule, RuleSet, TaxonomyEntry
-from domain.vocabulary import Harm, Location, Route, Setting
-
-MAX_AGE = 130
+from domain.vocabulary import MAX_AGE, Harm, Location, Route, Setting
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The rule sets nimrs knows, by name. ``current`` (chart 002) is the default."""
 
 from domain.charts import current, earlier
-from domain.errors import NotFound
+from domain.errors import ValidationFailed
 from domain.taxonomy import RuleSet
 
 DEFAULT_RULE_SET = "current"
@@ -16,4 +16,4 @@ def rule_set(name: str = DEFAULT_RULE_SET) -> RuleSet:
     try:
         return RULE_SETS[name]
     except KeyError:
-        raise NotFound(f"unknown rule set {name!r}; expected one of: {', '.join(RULE_SETS)}") from None
+        raise ValidationFailed(f"unknown rule set {name!r}; expected one of: {', '.join(RULE_SETS)}") from None

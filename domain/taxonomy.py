@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from domain.errors import NotFound
+from domain.errors import ValidationFailed
 from domain.vocabulary import (
     ALL_SETTINGS,
     Category,
@@ -102,7 +102,7 @@ class RuleSet:
         for candidate in self.entries:
             if candidate.code == code:
                 return candidate
-        raise NotFound(f"unknown incident code {code!r} in the {self.name!r} rule set (chart {self.chart})")
+        raise ValidationFailed(f"unknown incident code {code!r} in the {self.name!r} rule set (chart {self.chart})")
 
     def steps(self, entry: TaxonomyEntry, route: Route) -> tuple[str, ...]:
         if route is Route.NOT_REPORTABLE:

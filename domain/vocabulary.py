@@ -53,6 +53,9 @@ class ClockName(StrEnum):
     INVESTIGATION = "investigation"
 
 
+MAX_AGE = 130  # years: the oldest age a record may give a patient
+
+
 class Level(int, Enum):
     """NIMRS security groups (FAQ): 1 submits, 2 creates but cannot submit, 3 reads."""
 

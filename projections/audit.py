@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
+from typing_extensions import TypedDict
 
+from domain.incident import DETAILS_CHANGED, Incident
 from projections.schema import UtcDateTime, metadata
 from projections.view import Logged, Rows, View, Write
 
@@ -59,25 +61,41 @@ class Known(NamedTuple):
     fields: dict[str, Any] = {}  # never mutated: each change makes a new dict
 
 
+class AuditEntry(TypedDict):
+    """One row of the audit trail: who did what to which incident, when, and the values it changed."""
+
+    position: int
+    incident_id: str
+    version: int
+    facility: str
+    recorded_at: str
+    actor_id: str
+    actor_facility: str
+    actor_level: int
+    event_type: str
+    state_before: str | None
+    state_after: str
+    changes: dict[str, list[Any]]  # field: [old, new]
+    reason: str | None
+
+
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _new_values(name: str, event: Any) -> dict[str, Any]:
-    if name == "VpcrReportReceived":
-        return {"jc_case_number": event.jc_case_number, "jc_reported_at": _plain(event.jc_reported_at),
-                "facility": event.facility, "program": event.program, "setting": event.setting,
-                "code": event.reported_type, "summary": event.summary, "rule_set": event.rule_set}
-    if name == "CreatedDirectly":
-        return {"facility": event.facility, "program": event.program, "setting": event.setting, "code": event.code,
-                "summary": event.summary, "rule_set": event.rule_set}
-    if name in ("DetailsRecorded", "AmendedAfterSubmission"):
+def _new_values(event: Any) -> dict[str, Any]:
+    if isinstance(event, Incident.Created):
+        received = {"jc_case_number": event.jc_case_number, "jc_reported_at": _plain(event.jc_reported_at)} \
+            if isinstance(event, Incident.VpcrReportReceived) else {}
+        return {**received, "facility": event.facility, "program": event.program, "setting": event.setting,
+                "code": event.incident_code, "summary": event.summary, "rule_set": event.rule_set}
+    if isinstance(event, DETAILS_CHANGED):
         return dict(event.fields)
-    if name == "EmailedToOmh":
+    if isinstance(event, Incident.EmailedToOmh):
         return {"route": event.route}
-    if name == "DeadlineSet":
+    if isinstance(event, Incident.DeadlineSet):
         return {f"{event.clock}_due": _plain(event.due)}
-    if name == "FindingsDocumented":
+    if isinstance(event, Incident.FindingsDocumented):
         return {"findings": event.findings}
     return {}
 
@@ -90,13 +108,10 @@ def audit_entry(event: Any, known: Known, name: str | None = None, key: str | No
                 ) -> tuple[dict[str, Any], Known]:
     """The audit row for one event, and what is known of the incident after it."""
     name = name or type(event).__name__
-    new = _new_values(name, event)
+    new = _new_values(event)
     changes = {key: [known.fields.get(key), value] for key, value in new.items() if known.fields.get(key) != value}
-    state_after = getattr(event, "to_state", None) or known.state
-    if name == "VpcrReportReceived":
-        state_after = "jc_import_queue"
-    elif name == "CreatedDirectly":
-        state_after = "draft"
+    state_after = event.initial_state.value if isinstance(event, Incident.Created) \
+        else getattr(event, "to_state", None) or known.state
     after = Known(new.get("facility", known.facility), state_after, {**known.fields, **new} if new else known.fields)
     actor = event.actor
     row = {
@@ -150,17 +165,17 @@ class AuditView(View):
                      "fields": dumps(known[key].fields)} for key in touched])]
 
 
-def as_output(row: Any) -> dict[str, Any]:
+def as_output(row: Any) -> AuditEntry:
     record = dict(row)
     record["recorded_at"] = record["recorded_at"].isoformat()
     if isinstance(record["changes"], str):
         record["changes"] = orjson.loads(record["changes"])
-    return record
+    return record  # type: ignore[return-value]
 
 
 def query(connection: Connection, *, facility: str, incident_id: str | None = None, actor_id: str | None = None,
           since: datetime | None = None, until: datetime | None = None, limit: int | None = 1000,
-          ) -> list[dict[str, Any]]:
+          ) -> list[AuditEntry]:
     """Audit rows of one facility's incidents, oldest first, filtered by incident, actor and time."""
     statement = select(entries).where(entries.c.facility == facility)
     if incident_id is not None:
@@ -175,7 +190,7 @@ def query(connection: Connection, *, facility: str, incident_id: str | None = No
     return [as_output(row) for row in connection.execute(statement).mappings()]
 
 
-def to_csv(rows: Sequence[dict[str, Any]]) -> str:
+def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()

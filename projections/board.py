@@ -15,7 +15,9 @@ from typing import Any
 
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table, bindparam, func, select
 from sqlalchemy.engine import Connection
+from typing_extensions import TypedDict
 
+from domain.incident import DETAILS_CHANGED, Incident
 from domain.lifecycle import State, parse_state
 from domain.vocabulary import ClockName
 from projections.schema import UtcDateTime, metadata
@@ -51,6 +53,51 @@ open_clocks = Table(
 DUE_COLUMN = {ClockName.REPORT_OF_DEATH.value: "report_of_death_due", ClockName.INVESTIGATION.value: "investigation_due"}
 
 
+class StateCount(TypedDict, total=False):
+    state: str
+    count: int
+    oldest_since: str | None
+    longest_hours_in_state: float | None
+    oldest_incident_id: str  # present when some incident is in the state (closed excepted)
+
+
+class OldestWaiting(TypedDict):
+    incident_id: str
+    jc_case_number: str | None
+    waiting_since: str
+    hours_waiting: float
+
+
+class QueueSummary(TypedDict):
+    waiting: int
+    oldest: OldestWaiting | None
+
+
+class ClockCounts(TypedDict):
+    overdue: int
+    due_soon: int
+
+
+class InState(TypedDict):
+    incident_id: str
+    jc_case_number: str | None
+    code: str
+    state: str
+    since: str
+    hours_in_state: float
+
+
+class Board(TypedDict, total=False):
+    """The supervisor's board of one facility."""
+
+    facility: str
+    as_of: str
+    states: list[StateCount]
+    jc_import_queue: QueueSummary
+    clocks: dict[str, ClockCounts]
+    incidents: list[InState]  # with ``state=``: the incidents in that state, longest waiting first
+
+
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
@@ -65,18 +112,16 @@ class BoardView(View):
         self.clock_counts = Counters(open_clocks, ("facility", "clock", "due_at"))
 
     def apply(self, connection: Connection, batch: Sequence[Logged]) -> list[Write]:
-        creations = {"VpcrReportReceived", "CreatedDirectly"}
-        wanted = {item.key for item in batch if item.name not in creations}
+        wanted = {item.key for item in batch if not isinstance(item.event, Incident.Created)}
         known = {key: rows[0] for key, rows in self.rows.load(connection, wanted).items()}
         state_deltas: dict[tuple[Any, ...], int] = {}
         clock_deltas: dict[tuple[Any, ...], int] = {}
         dirty: set[str] = set()
-        for _, key, name, event in batch:
-            if name in creations:
-                state = State.JC_IMPORT_QUEUE if name == "VpcrReportReceived" else State.DRAFT
+        for _, key, _, event in batch:
+            if isinstance(event, Incident.Created):
+                state = event.initial_state
                 known[key] = {"incident_id": key, "facility": event.facility, "state": state, "since": event.timestamp,
-                              "jc_case_number": getattr(event, "jc_case_number", None),
-                              "code": getattr(event, "reported_type", None) or event.code,
+                              "jc_case_number": getattr(event, "jc_case_number", None), "code": event.incident_code,
                               "report_of_death_due": None, "investigation_due": None,
                               "report_of_death_submitted": False, "closed_once": False}
                 add(state_deltas, (event.facility, state), 1)
@@ -89,19 +134,19 @@ class BoardView(View):
                 add(state_deltas, (facility, row["state"]), -1)
                 add(state_deltas, (facility, to_state), 1)
                 row["state"], row["since"] = to_state, event.timestamp
-            if name == "DeadlineSet":
+            if isinstance(event, Incident.DeadlineSet):
                 met = row["report_of_death_submitted"] if event.clock == ClockName.REPORT_OF_DEATH.value \
                     else row["closed_once"]
                 if not met:
                     row[DUE_COLUMN[event.clock]] = _utc(event.due)
                     add(clock_deltas, (facility, event.clock, _utc(event.due)), 1)
-            elif name == "ReportOfDeathSubmitted":
+            elif isinstance(event, Incident.ReportOfDeathSubmitted):
                 row["report_of_death_submitted"] = True
                 self._meet(row, ClockName.REPORT_OF_DEATH.value, clock_deltas)
-            elif name == "Closed" and not row["closed_once"]:
+            elif isinstance(event, Incident.Closed) and not row["closed_once"]:
                 row["closed_once"] = True
                 self._meet(row, ClockName.INVESTIGATION.value, clock_deltas)
-            elif name in ("DetailsRecorded", "AmendedAfterSubmission") and "code" in event.fields:
+            elif isinstance(event, DETAILS_CHANGED) and "code" in event.fields:
                 row["code"] = event.fields["code"]
             dirty.add(key)
         dialect = connection.dialect.name
@@ -133,17 +178,19 @@ def _hours(since: datetime, now: datetime) -> float:
     return round((now - since).total_seconds() / 3600, 1)
 
 
-def board(connection: Connection, facility: str, now: datetime, soon_days: int = 2) -> dict[str, Any]:
+def board(connection: Connection, facility: str, now: datetime, soon_days: int = 2) -> Board:
     """The board of one facility as of ``now``."""
     counts = dict(connection.execute(COUNTS, {"facility": facility}).all())
-    by_state, oldest_by_state = [], {}
+    by_state: list[StateCount] = []
+    oldest_by_state = {}
     for state in State:
         count = counts.get(state, 0)
-        entry: dict[str, Any] = {"state": state, "count": count, "oldest_since": None, "longest_hours_in_state": None}
+        entry: StateCount = {"state": state, "count": count, "oldest_since": None, "longest_hours_in_state": None}
         if count and state != State.CLOSED:
             oldest = oldest_by_state[state] = _oldest(connection, facility, state)
-            entry.update(oldest_since=oldest.since.isoformat(), longest_hours_in_state=_hours(oldest.since, now),
-                         oldest_incident_id=oldest.incident_id)
+            entry["oldest_since"] = oldest.since.isoformat()
+            entry["longest_hours_in_state"] = _hours(oldest.since, now)
+            entry["oldest_incident_id"] = oldest.incident_id
         by_state.append(entry)
     queue = next(e for e in by_state if e["state"] == State.JC_IMPORT_QUEUE)
     oldest_waiting = oldest_by_state.get(State.JC_IMPORT_QUEUE)
@@ -161,7 +208,7 @@ def board(connection: Connection, facility: str, now: datetime, soon_days: int =
     }
 
 
-def _clock_counts(connection: Connection, facility: str, now: datetime, soon_days: int) -> dict[str, dict[str, int]]:
+def _clock_counts(connection: Connection, facility: str, now: datetime, soon_days: int) -> dict[str, ClockCounts]:
     def summed(low: datetime, high: datetime) -> dict[str, int]:
         rows = connection.execute(OPEN_CLOCKS, {"facility": facility, "low": low, "high": high}).all()
         return {clock: int(total) for clock, total in rows}
@@ -173,7 +220,7 @@ def _clock_counts(connection: Connection, facility: str, now: datetime, soon_day
 
 
 def in_state(connection: Connection, facility: str, state: str, now: datetime, limit: int = 50,
-             offset: int = 0) -> list[dict[str, Any]]:
+             offset: int = 0) -> list[InState]:
     """The incidents in one state, longest waiting first, with how long each has been in it."""
     parse_state(state)
     query = (select(incidents).where(incidents.c.facility == facility, incidents.c.state == state)

@@ -16,9 +16,11 @@ from typing import Any
 from sqlalchemy import Column, Index, Integer, String, Table, bindparam, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
+from typing_extensions import TypedDict
 
 from domain.deadlines import Deadline, local_date
 from domain.errors import ValidationFailed
+from domain.incident import DETAILS_CHANGED, Incident
 from domain.vocabulary import ClockName
 from projections.schema import UtcDateTime, metadata
 from projections.view import Logged, Rows, View, Write
@@ -55,7 +57,26 @@ incidents = Table(
     Column("report_of_death_at", UtcDateTime, nullable=True),
 )
 STATUSES = ("overdue", "due_soon", "open", "met_on_time", "met_late", "all")
-NEEDS_INCIDENT = {"DetailsRecorded", "AmendedAfterSubmission", "DeadlineSet", "ReportOfDeathSubmitted", "Closed"}
+NEEDS_INCIDENT = (*DETAILS_CHANGED, Incident.DeadlineSet, Incident.ReportOfDeathSubmitted, Incident.Closed)
+
+
+class OverdueClock(TypedDict):
+    """One reporting clock on the overdue page."""
+
+    incident_id: str
+    jc_case_number: str | None
+    facility: str
+    program: str
+    code: str
+    clock: str
+    set_at: str
+    status: str
+    days: int
+    start: str
+    due: str
+    met_at: str | None
+    days_late: int
+    days_left: int | None
 
 
 def _met_at(incident: dict[str, Any], clock: str) -> datetime | None:
@@ -72,36 +93,35 @@ class OverdueView(View):
         self.clock_rows = Rows(clocks)
 
     def apply(self, connection: Connection, batch: Sequence[Logged]) -> list[Write]:
-        wanted = {item.key for item in batch if item.name in NEEDS_INCIDENT}
+        wanted = {item.key for item in batch if isinstance(item.event, NEEDS_INCIDENT)}
         known = {key: rows[0] for key, rows in self.incident_rows.load(connection, wanted).items()}
         set_clocks = self.clock_rows.load(connection, wanted)
         dirty: set[str] = set()
-        for _, key, name, event in batch:
-            if name in ("VpcrReportReceived", "CreatedDirectly"):
+        for _, key, _, event in batch:
+            if isinstance(event, Incident.Created):
                 known[key] = {"incident_id": key, "facility": event.facility, "program": event.program,
-                              "jc_case_number": getattr(event, "jc_case_number", None),
-                              "code": getattr(event, "reported_type", None) or event.code,
+                              "jc_case_number": getattr(event, "jc_case_number", None), "code": event.incident_code,
                               "first_closed_at": None, "report_of_death_at": None}
                 dirty.add(key)
                 continue
-            if name not in NEEDS_INCIDENT:
+            if not isinstance(event, NEEDS_INCIDENT):
                 continue
             incident, rows = known[key], set_clocks.setdefault(key, [])
-            if name in ("DetailsRecorded", "AmendedAfterSubmission"):
+            if isinstance(event, DETAILS_CHANGED):
                 if "code" not in event.fields:
                     continue
                 incident["code"] = event.fields["code"]
                 for row in rows:
                     row["code"] = incident["code"]
-            elif name == "DeadlineSet":
+            elif isinstance(event, Incident.DeadlineSet):
                 rows.append({"incident_id": key, "clock": event.clock, "facility": incident["facility"],
                              "program": incident["program"], "jc_case_number": incident["jc_case_number"],
                              "code": incident["code"], "days": event.days, "start_at": event.start,
                              "due_at": event.due, "set_at": event.timestamp, "met_at": _met_at(incident, event.clock)})
-            elif name == "ReportOfDeathSubmitted" and incident["report_of_death_at"] is None:
+            elif isinstance(event, Incident.ReportOfDeathSubmitted) and incident["report_of_death_at"] is None:
                 incident["report_of_death_at"] = event.timestamp
                 self._meet(rows, ClockName.REPORT_OF_DEATH.value, event.timestamp)
-            elif name == "Closed" and incident["first_closed_at"] is None:
+            elif isinstance(event, Incident.Closed) and incident["first_closed_at"] is None:
                 incident["first_closed_at"] = event.timestamp
                 self._meet(rows, ClockName.INVESTIGATION.value, event.timestamp)
             dirty.add(key)
@@ -151,7 +171,7 @@ def _statement(status: str, current: bool, by_facility: bool, by_clock: bool) ->
 
 
 def page(connection: Connection, *, facility: str | None, as_of: datetime, current: bool, status: str = "overdue",
-         clock: str | None = None, soon_days: int = 2, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+         clock: str | None = None, soon_days: int = 2, limit: int = 50, offset: int = 0) -> list[OverdueClock]:
     """Clocks as they stood at ``as_of``, most overdue first (met ones: most recently met first).
 
     ``current`` says that ``as_of`` is at or after every event the view has applied, so a
@@ -171,7 +191,7 @@ def page(connection: Connection, *, facility: str | None, as_of: datetime, curre
     return [_as_output(row, as_of, today, soon) for row in connection.execute(statement, parameters).mappings().all()]
 
 
-def _as_output(row: Any, as_of: datetime, today: date, soon: timedelta) -> dict[str, Any]:
+def _as_output(row: Any, as_of: datetime, today: date, soon: timedelta) -> OverdueClock:
     deadline = Deadline(row["clock"], row["days"], row["start_at"], row["due_at"])
     met_at = row["met_at"] if row["met_at"] is not None and row["met_at"] <= as_of else None
     status = deadline.status(met_at, as_of, today)
@@ -180,7 +200,7 @@ def _as_output(row: Any, as_of: datetime, today: date, soon: timedelta) -> dict[
     return {
         "incident_id": row["incident_id"], "jc_case_number": row["jc_case_number"], "facility": row["facility"],
         "program": row["program"], "code": row["code"], "clock": row["clock"], "set_at": row["set_at"].isoformat(),
-        **{k: status[k] for k in ("status", "days", "start", "due", "met_at", "days_late", "days_left")},
+        **{k: status[k] for k in ("status", "days", "start", "due", "met_at", "days_late", "days_left")},  # type: ignore[typeddict-item]
     }
 
 

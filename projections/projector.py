@@ -26,7 +26,7 @@ from projections.audit import AuditView
 from projections.board import BoardView
 from projections.decoding import LeanDecoder
 from projections.overdue import OverdueView
-from projections.schema import metadata, positions
+from projections.schema import positions
 from projections.statistics import StatisticsView
 from projections.view import Logged, View, execute
 from workflows.store import IncidentStore
@@ -57,16 +57,14 @@ class Position:
 
 class Projector:
     def __init__(self, source: IncidentStore, engine: Engine, views: Sequence[View] | None = None,
-                 batch_size: int = 1000, clock: Clock = utc_now, create_indexes: bool = True) -> None:
+                 batch_size: int = 1000, clock: Clock = utc_now) -> None:
+        """The views' tables must exist: schema migrations make them (``adapters.persistence.migrate``)."""
         self.source = source
         self.engine = engine
         self.views = list(views) if views is not None else all_views()
         self.batch_size = batch_size
         self.clock = clock
         self.decode = LeanDecoder(source.mapper)
-        metadata.create_all(engine)
-        if create_indexes:  # not in a rebuild's workers: the rebuild indexes once it has loaded
-            self.ensure_indexes()
         with engine.begin() as connection:
             present = set(connection.execute(select(positions.c.view)).scalars())
             missing = [{"view": v.name, "position": 0, "last_event_at": None} for v in self.views if v.name not in present]

@@ -6,13 +6,27 @@ Other facilities are "not found", as for incidents, so their existence is not di
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+
+from typing_extensions import TypedDict
 
 from domain.actor import Actor
 from domain.clock import Clock
 from projections import audit, board, overdue, statistics
+from projections.audit import AuditEntry
+from projections.board import Board
+from projections.overdue import OverdueClock
 from projections.projector import Projector
+from projections.statistics import Count
 from workflows.permissions import Action, require_facility, require_level
+
+
+class OverduePage(TypedDict):
+    """One page of a facility's reporting clocks with the status asked for, as they stood ``as_of``."""
+
+    facility: str
+    as_of: str
+    status: str
+    clocks: list[OverdueClock]
 
 
 class ReadModels:
@@ -28,7 +42,7 @@ class ReadModels:
 
     def overdue(self, actor: Actor, *, facility: str | None = None, as_of: datetime | None = None,
                 status: str = "overdue", clock: str | None = None, soon_days: int = 2, limit: int = 50,
-                offset: int = 0) -> dict[str, Any]:
+                offset: int = 0) -> OverduePage:
         chosen = self._facility(actor, facility)
         moment = as_of or self.clock()
         # "Now" is after every recorded event; a past moment may be before some (then clocks met later
@@ -41,7 +55,7 @@ class ReadModels:
         return {"facility": chosen, "as_of": moment.isoformat(), "status": status, "clocks": rows}
 
     def board(self, actor: Actor, *, facility: str | None = None, state: str | None = None,
-              soon_days: int = 2, limit: int = 50) -> dict[str, Any]:
+              soon_days: int = 2, limit: int = 50) -> Board:
         chosen = self._facility(actor, facility)
         now = self.clock()
         with self.projector.engine.connect() as connection:
@@ -51,14 +65,14 @@ class ReadModels:
         return result
 
     def statistics(self, actor: Actor, *, by: str = "type", facility: str | None = None,
-                   from_month: str | None = None, to_month: str | None = None) -> list[dict[str, Any]]:
+                   from_month: str | None = None, to_month: str | None = None) -> list[Count]:
         chosen = self._facility(actor, facility)
         with self.projector.engine.connect() as connection:
             return statistics.report(connection, facility=chosen, by=by, from_month=from_month, to_month=to_month)
 
     def audit_trail(self, actor: Actor, *, incident_id: str | None = None, user: str | None = None,
                     since: datetime | None = None, until: datetime | None = None, facility: str | None = None,
-                    limit: int = 1000) -> list[dict[str, Any]]:
+                    limit: int = 1000) -> list[AuditEntry]:
         chosen = self._facility(actor, facility)
         with self.projector.engine.connect() as connection:
             return audit.query(connection, facility=chosen, incident_id=incident_id, actor_id=user, since=since,

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Integer, String, Table, func, select
 from sqlalchemy.engine import Connection
+from typing_extensions import TypedDict
 
 from domain.deadlines import LOCAL_ZONE
 from domain.errors import NimrsError, ValidationFailed
-from domain.rules import rule_set
+from domain.incident import DETAILS_CHANGED, Incident
+from domain.rules import RULE_SETS
 from projections.schema import metadata
 from projections.view import Counters, Logged, Rows, View, Write, add
 
@@ -62,18 +64,17 @@ class StatisticsView(View):
 
     def apply(self, connection: Connection, batch: Sequence[Logged]) -> list[Write]:
         relevant = [item for item in batch if self._matters(item)]
-        creations = {"VpcrReportReceived", "CreatedDirectly"}
-        wanted = {item.key for item in relevant if item.name not in creations}
+        wanted = {item.key for item in relevant if not isinstance(item.event, Incident.Created)}
         known = {key: rows[0] for key, rows in self.rows.load(connection, wanted).items()}
         before = {key: _contributions(row) for key, row in known.items()}
-        for _, key, name, event in relevant:
-            if name in creations:
+        for _, key, _, event in relevant:
+            if isinstance(event, Incident.Created):
                 reported = getattr(event, "jc_reported_at", None) or event.timestamp
                 known[key] = {"incident_id": key, "facility": event.facility,
                               "month": reported.astimezone(LOCAL_ZONE).strftime("%Y-%m"),
-                              "type": getattr(event, "reported_type", None) or event.code, "route": NOT_SUBMITTED,
+                              "type": event.incident_code, "route": NOT_SUBMITTED,
                               "harm_rating": UNRATED, "risk_rating": UNRATED, "setting": event.setting}
-            elif name == "EmailedToOmh":
+            elif isinstance(event, Incident.EmailedToOmh):
                 known[key]["route"] = event.route
             else:
                 fields, row = event.fields, known[key]
@@ -92,17 +93,25 @@ class StatisticsView(View):
 
     @staticmethod
     def _matters(item: Logged) -> bool:
-        if item.name in ("DetailsRecorded", "AmendedAfterSubmission"):
+        if isinstance(item.event, DETAILS_CHANGED):
             return bool({"code", "harm_rating", "risk_rating"} & set(item.event.fields))
-        return item.name in ("VpcrReportReceived", "CreatedDirectly", "EmailedToOmh")
+        return isinstance(item.event, (Incident.Created, Incident.EmailedToOmh))
+
+
+class Count(TypedDict):
+    facility: str
+    dimension: str
+    value: str
+    label: str
+    count: int
 
 
 def _label(dimension: str, value: str) -> str:
     if dimension != "type":
         return value
-    for rules in ("current", "earlier"):
+    for rules in RULE_SETS.values():  # the current chart first: its label wins where a code is in both
         try:
-            entry = rule_set(rules).entry(value)
+            entry = rules.entry(value)
         except NimrsError:
             continue
         return f"{entry.type}: {entry.subtype}" if entry.subtype else entry.type
@@ -110,7 +119,7 @@ def _label(dimension: str, value: str) -> str:
 
 
 def report(connection: Connection, *, facility: str, by: str, from_month: str | None = None,
-           to_month: str | None = None) -> list[dict[str, Any]]:
+           to_month: str | None = None) -> list[Count]:
     """Counts of one facility's incidents by one dimension (or by month), largest first."""
     if by not in BY:
         raise ValidationFailed(f"unknown dimension {by!r}; expected one of: {', '.join(BY)}")
@@ -126,7 +135,7 @@ def report(connection: Connection, *, facility: str, by: str, from_month: str | 
     if to_month:
         query = query.where(counts.c.month <= to_month)
     rows = connection.execute(query.group_by(group)).all()
-    result = [{"facility": facility, "dimension": by, "value": value, "label": _label(by, value), "count": int(total)}
+    result: list[Count] = [{"facility": facility, "dimension": by, "value": value, "label": _label(by, value), "count": int(total)}
               for value, total in rows]
     if by == "month":
         return sorted(result, key=lambda r: r["value"])
@@ -141,7 +150,7 @@ def _is_month(text: str) -> bool:
     return len(text) == 7
 
 
-def to_csv(rows: Sequence[dict[str, Any]]) -> str:
+def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=("facility", "dimension", "value", "label", "count"),
                             lineterminator="\n")

@@ -1,4 +1,7 @@
-"""Fixtures: an injected clock, and real stores (a SQLite file; a fresh PostgreSQL database per test)."""
+"""Fixtures: an injected clock, and real stores (a SQLite file; a fresh PostgreSQL database per test).
+
+Also marks the slow tests, so `pytest -m "not slow"` (as in `make test-fast`) leaves them out.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +10,39 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 
-from adapters.storage import open_service, store_config
+from adapters.bootstrap import open_service
+from adapters.settings import load_settings as store_config
 from domain.actor import Actor
 from domain.vocabulary import Level
 from workflows.service import IncidentService
+from workflows.store import IncidentStore
 
 POSTGRES_ADMIN_URL = os.environ.get("NIMRS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ON_CI = os.environ.get("CI", "").lower() == "true"
+
+
+TESTS = Path(__file__).resolve().parent
+# Folders and modules whose every test starts a server or a process, or runs a benchmark.
+SLOW_PLACES = (TESTS / "http", TESTS / "projections", TESTS / "adapters" / "test_docs_run.py",
+               TESTS / "adapters" / "test_bench.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`slow` on tests that start servers or processes, or use PostgreSQL; `postgres` on the latter."""
+    for item in items:
+        path = Path(str(item.path)).resolve()
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_postgres = params.get("database_url") == "postgres" or "postgres_url" in getattr(item, "fixturenames", ())
+        if on_postgres:
+            item.add_marker(pytest.mark.postgres)
+        if on_postgres or any(path == place or place in path.parents for place in SLOW_PLACES):
+            item.add_marker(pytest.mark.slow)
 
 
 class FakeClock:
@@ -85,12 +109,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: igno
 def service(database_url: str, clock: FakeClock) -> Iterator[IncidentService]:
     app = open_service(store_config({"NIMRS_DATABASE_URL": database_url}), clock)
     yield app
-    app.close()
+    app.store.close()
 
 
 @pytest.fixture
 def memory_service(clock: FakeClock) -> IncidentService:
-    return IncidentService(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
+    return IncidentService(IncidentStore(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), clock)
 
 
 def actor(name: str, level: int, facility: str = "F-001") -> Actor:
@@ -105,4 +129,4 @@ OTHER_L1 = actor("elsewhere", 1, "F-002")
 
 def stored_event_count(service: IncidentService) -> int:
     """Events actually stored (PostgreSQL sequences leave gaps after a rolled-back insert)."""
-    return len(service.recorder.select_notifications(0, 1_000_000))
+    return len(service.store.recorder.select_notifications(0, 1_000_000))

@@ -8,10 +8,36 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from typing_extensions import TypedDict
+
 from domain.actor import Actor
 from domain.errors import NotFound, ValidationFailed
-from workflows.screens import describe, event_record
+from workflows.screens import EventRecord, IncidentScreen, describe, event_record
 from workflows.service import IncidentService
+
+
+class IncidentAsOf(IncidentScreen):
+    """The incident as it stood at a point, with that point and the latest version."""
+
+    as_of: str
+    latest_version: int
+
+
+class Point(TypedDict):
+    version: int
+    as_of: str
+
+
+class FieldChange(TypedDict):
+    field: str
+    old: Any
+    new: Any
+
+
+# What changed between two points of an incident's history (functional form: "from" is a keyword).
+ChangesReport = TypedDict("ChangesReport", {  # noqa: UP013
+    "incident_id": str, "from": Point, "to": Point, "changes": list[FieldChange], "events": list[EventRecord]})
+
 
 # What an auditor compares between two points (allowed actions depend on who asks, not on history).
 COMPARED = ("state", "route", "facility", "program", "setting", "summary", "findings", "jc_case_number")
@@ -41,29 +67,28 @@ def _point(events: list[Any], as_of: datetime | None, version: int | None) -> tu
 
 
 def state_as_of(service: IncidentService, actor: Actor, incident_id: UUID, *, as_of: datetime | None = None,
-                version: int | None = None) -> dict[str, Any]:
+                version: int | None = None) -> IncidentAsOf:
     """The incident as it stood: its state, details and clocks (with their status then)."""
     return _state(service, actor, service.history(actor, incident_id), as_of, version)  # history checks access
 
 
 def _state(service: IncidentService, actor: Actor, events: list[Any], as_of: datetime | None,
-           version: int | None) -> dict[str, Any]:
+           version: int | None) -> IncidentAsOf:
     incident_id = events[0].originator_id
     at_version, moment = _point(events, as_of, version)
     incident = service.load(incident_id, at_version)
-    view = describe(incident, actor, moment)
-    view.update(as_of=moment.isoformat(), latest_version=events[-1].originator_version)
-    return view
+    return {**describe(incident, actor, moment), "as_of": moment.isoformat(),  # type: ignore[typeddict-item]
+            "latest_version": events[-1].originator_version}
 
 
 def changes_between(service: IncidentService, actor: Actor, incident_id: UUID, *, start: tuple[datetime | None, int | None],
-                    end: tuple[datetime | None, int | None]) -> dict[str, Any]:
+                    end: tuple[datetime | None, int | None]) -> ChangesReport:
     """What changed between two points: fields with their old and new values, and the events in between."""
     history = service.history(actor, incident_id)  # checks the level and the facility
     before = _state(service, actor, history, *start)
     after = _state(service, actor, history, *end)
-    changes = [{"field": name, "old": before[name], "new": after[name]}
-               for name in COMPARED if before[name] != after[name]]
+    changes: list[FieldChange] = [{"field": name, "old": before[name], "new": after[name]}  # type: ignore[literal-required]
+                                  for name in COMPARED if before[name] != after[name]]  # type: ignore[literal-required]
     for name in sorted(set(before["details"]) | set(after["details"])):
         old, new = before["details"].get(name), after["details"].get(name)
         if old != new:

@@ -35,7 +35,7 @@ class NewPassword(BaseModel):
 
 @router.post("/auth/token", summary="Sign in: a bearer token for a user name and password")
 def sign_in(body: SignIn, ctx: Ctx) -> Response:
-    issued = ctx.registry.sign_in(body.username, body.password)
+    issued = ctx.accounts.sign_in(body.username, body.password)
     seconds = int((issued.expires_at - ctx.clock()).total_seconds())
     return JsonResponse({"access_token": issued.token, "token_type": "Bearer", "expires_in": seconds,
                          "expires_at": issued.expires_at.isoformat(), "user": issued.account.as_dict()},
@@ -50,29 +50,29 @@ def sign_out(request: Request, who: Who, ctx: Ctx) -> Response:
 
 @router.get("/me", summary="Who the token stands for")
 def me(who: Who, ctx: Ctx) -> Response:
-    return JsonResponse(ctx.registry.account(who.user_id).as_dict())
+    return JsonResponse(ctx.accounts.account(who.user_id).as_dict())
 
 
 @router.get("/users", summary="The users of your facility (security administrators)")
 def list_users(who: Admin, ctx: Ctx) -> Response:
-    return JsonResponse([account.as_dict() for account in ctx.registry.listed_for(who)])
+    return JsonResponse([account.as_dict() for account in ctx.accounts.listed_for(who)])
 
 
 @router.post("/users", status_code=201, summary="Add a user to your facility (security administrators)")
 def add_user(body: NewUser, who: Admin, ctx: Ctx) -> Response:
-    account = ctx.registry.add(body.user_id, who.actor.facility, body.level, password=body.password,
+    account = ctx.accounts.add(body.user_id, who.actor.facility, body.level, password=body.password,
                                security_admin=body.security_admin, by=who)
     return JsonResponse(account.as_dict(), status_code=201, headers={"Location": f"/users/{account.user_id}"})
 
 
 @router.post("/users/{user_id}/unlock", summary="Unlock after failed sign-ins or six months' inactivity")
 def unlock(user_id: str, who: Admin, ctx: Ctx) -> Response:
-    return JsonResponse(ctx.registry.unlock(user_id, by=who).as_dict())
+    return JsonResponse(ctx.accounts.unlock(user_id, by=who).as_dict())
 
 
 @router.post("/users/{user_id}/re-establish", summary="Re-establish an account with a new password")
 def reestablish(user_id: str, body: NewPassword, who: Admin, ctx: Ctx) -> Response:
-    account = ctx.registry.reestablish(user_id, body.password, by=who)
+    account = ctx.accounts.reestablish(user_id, body.password, by=who)
     ctx.forget_all()  # its tokens were revoked: drop any this process still trusts
     return JsonResponse(account.as_dict())
 

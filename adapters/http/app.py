@@ -1,7 +1,7 @@
 """``nimrs serve``: the HTTP API (FastAPI on uvicorn) over the same stores as the command line.
 
-``create_app`` takes the store configuration and a clock, so tests run the real server on a
-real port with an injected clock. By default the server also runs a projector thread that
+``create_app`` takes the settings and a clock (``adapters.bootstrap`` builds the rest), so tests
+run the real server on a real port with an injected clock. By default the server also runs a projector thread that
 keeps the read models current; with several API processes (or a separate ``nimrs projections
 run``) that is harmless: rival projectors are safe (docs/adr/0006-read-models.md).
 """
@@ -9,25 +9,18 @@ run``) that is harmless: rival projectors are safe (docs/adr/0006-read-models.md
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
 
 from fastapi import FastAPI
-from sqlalchemy import create_engine
 
-from adapters.feed import Feed
+from adapters.bootstrap import Runtime
 from adapters.http import accounts, incidents, integrations, problems, queries
 from adapters.http.context import Context, JsonResponse
-from adapters.security_log import SecurityLog
-from adapters.storage import StoreConfig, open_service, store_config, views_engine
-from adapters.users import UserRegistry, token_lifetime_from
-from adapters.webhooks import WebhookStore
+from adapters.settings import Settings, load_settings
 from domain.clock import Clock, utc_now
 from projections.projector import Projector
-from projections.reads import ReadModels
 
 log = logging.getLogger("nimrs.http")
 DESCRIPTION = """Incident reporting and workflow for New York mental health providers.
@@ -37,18 +30,13 @@ Every refusal is an RFC 9457 problem document. Responses about one incident carr
 as an `ETag`; send it back in `If-Match` to refuse a stale write (409). See docs/api.md."""
 
 
-def build_context(config: StoreConfig, clock: Clock) -> Context:
-    # A long-lived server keeps recently used incidents in memory; each load still reads any newer
-    # events first (fast-forward), so other processes' writes are never missed.
-    cached = replace(config, env={**config.env, "AGGREGATE_CACHE_MAXSIZE": "5000"})
-    service = open_service(cached, clock)
-    engine = create_engine(config.sqlalchemy_url, pool_size=8, max_overflow=8) if config.kind == "postgres" \
-        else create_engine(config.sqlalchemy_url, connect_args={"timeout": 10})
-    registry = UserRegistry(engine, clock, token_lifetime_from(os.environ))
-    projector = Projector(service.store, views_engine(config), clock=clock)
-    return Context(config=config, service=service, registry=registry, security_log=SecurityLog(engine),
-                   projector=projector, reads=ReadModels(projector, clock), feed=Feed(service.store),
-                   webhooks=WebhookStore(engine, clock), clock=clock)
+def build_context(settings: Settings, clock: Clock) -> Context:
+    # A server: recently used incidents cached in memory (each load still reads any newer events first,
+    # so other processes' writes are never missed) and pooled connections (adapters.bootstrap).
+    runtime = Runtime(settings, clock, server=True)
+    return Context(runtime=runtime, store_kind=settings.store_kind, service=runtime.service, accounts=runtime.accounts,
+                   security_log=runtime.security_log, projector=runtime.projector, reads=runtime.reads,
+                   feed=runtime.feed, webhooks=runtime.webhooks, clock=clock)
 
 
 def _follow(projector: Projector, stop: threading.Event) -> None:
@@ -60,12 +48,12 @@ def _follow(projector: Projector, stop: threading.Event) -> None:
             stop.wait(2)
 
 
-def create_app(config: StoreConfig | None = None, clock: Clock = utc_now, run_projector: bool = True) -> FastAPI:
-    config = config or store_config()
+def create_app(settings: Settings | None = None, clock: Clock = utc_now, run_projector: bool = True) -> FastAPI:
+    chosen = settings if settings is not None else load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        context = build_context(config, clock)
+        context = build_context(chosen, clock)
         app.state.context = context
         stop = threading.Event()
         follower = threading.Thread(target=_follow, args=(context.projector, stop), name="projector", daemon=True)
@@ -77,9 +65,7 @@ def create_app(config: StoreConfig | None = None, clock: Clock = utc_now, run_pr
             stop.set()
             if run_projector:
                 follower.join(timeout=10)
-            context.service.store.close()
-            context.projector.engine.dispose()
-            context.registry.dispose()
+            context.runtime.close()
 
     app = FastAPI(title="nimrs", version="1", description=DESCRIPTION, lifespan=lifespan,
                   default_response_class=JsonResponse)
@@ -90,16 +76,17 @@ def create_app(config: StoreConfig | None = None, clock: Clock = utc_now, run_pr
     @app.get("/health", tags=["operations"], summary="Liveness and the views' lag behind the event log")
     def health() -> JsonResponse:
         context: Context = app.state.context
-        return JsonResponse({"status": "ok", "store": config.kind, "views_lag_events": context.projector.lag_events()})
+        return JsonResponse({"status": "ok", "store": chosen.store_kind,
+                             "views_lag_events": context.projector.lag_events()})
 
     return app
 
 
-def serve(host: str, port: int, workers: int = 1, run_projector: bool = True) -> None:
+def serve(host: str, port: int, workers: int = 1, run_projector: bool = True, settings: Settings | None = None) -> None:
     import uvicorn
 
     if workers == 1:
-        uvicorn.run(create_app(run_projector=run_projector), host=host, port=port, log_level="info",
+        uvicorn.run(create_app(settings, run_projector=run_projector), host=host, port=port, log_level="info",
                     access_log=False)
     else:
         uvicorn.run("adapters.http.app:app_from_environment", factory=True, host=host, port=port, workers=workers,

@@ -13,16 +13,16 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import Response
 
-from adapters.feed import Feed
-from adapters.security_log import SecurityLog
-from adapters.storage import StoreConfig
-from adapters.users import Principal, UserRegistry
-from adapters.webhooks import WebhookStore
+from adapters.bootstrap import Runtime
+from adapters.integrations.feed import Feed
+from adapters.persistence.security_log import SecurityLog
 from domain.clock import Clock
 from domain.errors import PermissionDenied, Unauthenticated
 from projections.projector import Projector
 from projections.reads import ReadModels
+from workflows.accounts import AccountService, Principal
 from workflows.service import IncidentService
+from workflows.webhooks import WebhookService
 
 TOKEN_CACHE_SECONDS = 5  # a token is looked up at most every 5 s; sign-out is immediate in this process
 
@@ -39,14 +39,17 @@ class JsonResponse(Response):
 
 @dataclass
 class Context:
-    config: StoreConfig
+    """The parts the handlers use, taken from the server's ``Runtime`` (``adapters.bootstrap``) once, at start-up."""
+
+    runtime: Runtime
+    store_kind: str  # "sqlite" or "postgres"
     service: IncidentService
-    registry: UserRegistry
+    accounts: AccountService
     security_log: SecurityLog
     projector: Projector
     reads: ReadModels
     feed: Feed
-    webhooks: WebhookStore
+    webhooks: WebhookService
     clock: Clock
     # SQLite allows one writer at a time and makes the others sleep and retry; taking turns in the
     # process measured 10-15% more commands/s than leaving it to SQLite's busy back-off.
@@ -59,7 +62,7 @@ class Context:
         cached = self._tokens.get(token)
         if cached is not None and now < cached[2] and now < cached[1]:
             return cached[0]
-        principal, expires_at = self.registry.authenticate(token)
+        principal, expires_at = self.accounts.authenticate(token)
         with self._lock:
             if len(self._tokens) > 10_000:
                 self._tokens.clear()
@@ -67,7 +70,7 @@ class Context:
         return principal
 
     def writing(self) -> Any:
-        return self.write_lock if self.config.kind == "sqlite" else contextlib.nullcontext()
+        return self.write_lock if self.store_kind == "sqlite" else contextlib.nullcontext()
 
     def forget_all(self) -> None:
         with self._lock:
@@ -76,7 +79,7 @@ class Context:
     def forget(self, token: str) -> None:
         with self._lock:
             self._tokens.pop(token, None)
-        self.registry.sign_out(token)
+        self.accounts.sign_out(token)
 
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /auth/token")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from adapters.http.context import Context, Ctx, JsonResponse, Who
-from adapters.vpcr_file import parse_vpcr_reports
+from adapters.integrations.vpcr import parse_vpcr_reports
 from domain.actor import Actor
 from domain.deadlines import parse_moment
 from domain.errors import ValidationFailed

@@ -12,10 +12,11 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
-from adapters.feed import MAX_LIMIT, parse_types
 from adapters.http.context import Context, Ctx, JsonResponse, Who
-from adapters.users import Principal
+from adapters.integrations.event_schemas import parse_types
+from adapters.integrations.feed import MAX_LIMIT
 from domain.errors import NimrsError, ValidationFailed
+from workflows.accounts import Principal
 
 router = APIRouter(tags=["integrations"])
 Types = Annotated[str | None, Query(max_length=2000, description="Comma-separated CloudEvents types; default all")]

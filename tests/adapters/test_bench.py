@@ -1,6 +1,6 @@
 """The benchmark command runs and reports every figure (speed itself is not asserted in tests)."""
 
-from adapters.bench import TARGETS, run_core_bench
+from adapters.tooling.bench import TARGETS, run_core_bench
 
 
 def test_bench_core_reports_every_figure_on_sqlite() -> None:

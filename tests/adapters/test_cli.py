@@ -27,10 +27,11 @@ def ok_json(*args: str, url: str | None = None):  # type: ignore[no-untyped-def]
 
 
 def count_events(url: str) -> int:
-    from adapters.storage import open_service, store_config
+    from adapters.bootstrap import open_service
+    from adapters.settings import load_settings
     from tests.conftest import stored_event_count
 
-    service = open_service(store_config({"NIMRS_DATABASE_URL": url}))
+    service = open_service(load_settings({"NIMRS_DATABASE_URL": url}))
     try:
         return stored_event_count(service)
     finally:
@@ -58,11 +59,11 @@ def test_classify_json() -> None:
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
-    (["si.nope", "--setting", "inpatient", "--premises", "on", "--serious-harm", "no"], 4, "unknown incident code"),
+    (["si.nope", "--setting", "inpatient", "--premises", "on", "--serious-harm", "no"], 3, "unknown incident code"),
     (["si.fall", "--setting", "hospital", "--premises", "on", "--serious-harm", "no"], 3, "unknown program setting"),
     (["si.fall", "--setting", "inpatient", "--premises", "maybe", "--serious-harm", "no"], 3, "--premises must be on or off"),
     (["si.missing-patient", "--setting", "outpatient", "--premises", "on", "--serious-harm", "no"], 3, "age is required"),
-    (["si.fall", "--setting", "inpatient", "--premises", "on", "--serious-harm", "no", "--rules", "x"], 4, "unknown rule set"),
+    (["si.fall", "--setting", "inpatient", "--premises", "on", "--serious-harm", "no", "--rules", "x"], 3, "unknown rule set"),
 ])
 def test_classify_bad_input_names_the_problem(args: list[str], code: int, message: str) -> None:
     result = nimrs("classify", *args)

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from adapters.storage import store_config
-from adapters.users import UserRegistry
+from adapters.bootstrap import Runtime
+from adapters.settings import load_settings
 from domain.errors import Unauthenticated
 from tests.adapters.test_cli import nimrs, ok_json
 
@@ -27,14 +27,15 @@ def test_users_get_passwords_roles_and_locks_lifted_from_the_command_line(tmp_pa
     listed = {u["user_id"]: u for u in ok_json("users", "list", url=url)}
     assert listed["admin"]["security_admin"] and listed["admin"]["can_sign_in"] and "weak" not in listed
 
-    registry = UserRegistry.open(store_config({"NIMRS_DATABASE_URL": url}))
+    runtime = Runtime(load_settings({"NIMRS_DATABASE_URL": url}))
+    registry = runtime.accounts
     for _ in range(3):
         with pytest.raises(Unauthenticated):
             registry.sign_in("admin", "not the passphrase")
     assert registry.account("admin").status == "locked_out"
     assert ok_json("users", "unlock", "admin", url=url)["status"] == "active"
     year_ago = datetime.now(timezone.utc) - timedelta(days=400)
-    with create_engine(registry.engine.url).begin() as connection:
+    with runtime.engine.begin() as connection:
         connection.execute(text("UPDATE nimrs_users SET last_active_at = :at"), {"at": year_ago.isoformat()})
     assert registry.account("admin").status == "expired"
     refused = nimrs("users", "unlock", "admin", url=url)
@@ -43,4 +44,4 @@ def test_users_get_passwords_roles_and_locks_lifted_from_the_command_line(tmp_pa
                     stdin="a new long passphrase\n")
     assert renewed.returncode == 0, renewed.stderr
     assert registry.sign_in("admin", "a new long passphrase").account.status == "active"
-    registry.dispose()
+    runtime.close()

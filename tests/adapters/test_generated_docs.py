@@ -1,4 +1,4 @@
-from adapters.docgen import DOCS, OUTPUTS
+from adapters.tooling.docgen import DOCS, OUTPUTS
 
 
 def test_generated_docs_are_fresh() -> None:
@@ -7,9 +7,9 @@ def test_generated_docs_are_fresh() -> None:
 
 
 def test_the_diagram_shows_every_transition_of_the_machine() -> None:
-    from workflows.machine import TABLE
+    from domain.lifecycle import TABLE
 
     diagram = OUTPUTS["workflow.md"]()
-    for trigger, sources, _dest, _guards in TABLE:
+    for step, sources, _dest, _rules in TABLE:
         for source in sources:
-            assert f"{source} --> " in diagram and f": {trigger} (" in diagram
+            assert f"{source} --> " in diagram and f": {step} (" in diagram

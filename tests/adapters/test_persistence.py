@@ -5,8 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.samples import vpcr_report
-from adapters.storage import open_service, store_config
+from adapters.bootstrap import open_service
+from adapters.persistence.event_store import event_store_env
+from adapters.settings import load_settings
+from adapters.tooling.samples import vpcr_report
 from domain.errors import Conflict, StoredEventsUnreadable, TransitionRefused, ValidationFailed
 from domain.lifecycle import State
 from tests.conftest import L1, L2, stored_event_count
@@ -14,7 +16,7 @@ from tests.workflows.helpers import draft
 
 
 def reopen_store(database_url: str, clock, **extra: str):  # type: ignore[no-untyped-def]
-    return open_service(store_config({"NIMRS_DATABASE_URL": database_url, **extra}), clock)
+    return open_service(load_settings({"NIMRS_DATABASE_URL": database_url, **extra}), clock)
 
 
 def test_an_incident_survives_a_restart_with_its_history(service, database_url, clock) -> None:
@@ -36,7 +38,7 @@ def test_an_incident_survives_a_restart_with_its_history(service, database_url, 
         as_imported = again.incident(L1, iid, version=2)
         assert as_imported.state == State.DRAFT and "clients" not in as_imported.details
     finally:
-        again.close()
+        again.store.close()
 
 
 def test_refused_commands_leave_the_store_unchanged(service) -> None:
@@ -75,7 +77,7 @@ def test_a_concurrent_writer_loses_cleanly(service, database_url, clock) -> None
         assert stored_event_count(service) == before
         assert service.load(iid).details["narrative"] == "First writer"
     finally:
-        other.close()
+        other.store.close()
 
 
 def test_event_payloads_can_be_encrypted_at_rest(database_url, clock) -> None:
@@ -83,32 +85,32 @@ def test_event_payloads_can_be_encrypted_at_rest(database_url, clock) -> None:
     encrypted = reopen_store(database_url, clock, NIMRS_CIPHER_KEY=key)
     try:
         iid = draft(encrypted)
-        raw = b"".join(n.state for n in encrypted.recorder.select_notifications(0, 100))
+        raw = b"".join(n.state for n in encrypted.store.recorder.select_notifications(0, 100))
         assert b"Reported to the JC" not in raw and b"C-1042" not in raw
         assert encrypted.load(iid).details["clients"][0]["client_id"] == "C-1042"
     finally:
-        encrypted.close()
+        encrypted.store.close()
     plain = reopen_store(database_url, clock)
     try:
         with pytest.raises(StoredEventsUnreadable, match="NIMRS_CIPHER_KEY"):
             plain.load(iid)
     finally:
-        plain.close()
+        plain.store.close()
 
 
 def test_other_applications_in_the_same_postgres_database_keep_their_own_events(postgres_url, clock) -> None:
     """Regression: with the library's DB functions on, the last app started took every app's inserts."""
-    from adapters.bench import Baseline, Tally
+    from adapters.tooling.bench import Baseline, Tally
 
-    config = store_config({"NIMRS_DATABASE_URL": postgres_url})
-    incidents = open_service(config, clock)
-    other = Baseline(env=config.env)
+    settings = load_settings({"NIMRS_DATABASE_URL": postgres_url})
+    incidents = open_service(settings, clock)
+    other = Baseline(env=event_store_env(settings))
     try:
         iid = draft(incidents)
         other.save(Tally())
         assert incidents.load(iid).state == State.DRAFT
-        assert {n.topic.split(".")[0] for n in incidents.recorder.select_notifications(0, 100)} == {"nimrs"}
+        assert {n.topic.split(".")[0] for n in incidents.store.recorder.select_notifications(0, 100)} == {"nimrs"}
         assert len(other.recorder.select_notifications(0, 100)) == 1
     finally:
-        incidents.close()
+        incidents.store.close()
         other.close()

@@ -16,7 +16,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from adapters.storage import open_service, store_config
+from adapters.bootstrap import open_service
+from adapters.settings import load_settings
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "log-0.1.0.json.gz"
 
@@ -28,7 +29,7 @@ def _release_log() -> dict[str, Any]:
 
 def test_a_log_written_by_release_0_1_0_replays_to_the_same_incidents(database_url: str) -> None:
     log = _release_log()
-    service = open_service(store_config({"NIMRS_DATABASE_URL": database_url}))
+    service = open_service(load_settings({"NIMRS_DATABASE_URL": database_url}))
     try:
         service.store.recorder.insert_events([
             StoredEvent(originator_id=UUID(oid), originator_version=version, topic=topic, state=state.encode())

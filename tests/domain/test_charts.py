@@ -5,6 +5,7 @@ Columns: code | type | subtype (- for none) | route | harm (R regardless, S seri
 
 import pytest
 
+from domain.errors import ValidationFailed
 from domain.rules import RULE_SETS, rule_set
 from domain.vocabulary import Harm
 
@@ -153,10 +154,9 @@ def test_each_row_matches_the_chart(name: str, row: list[str]) -> None:
 
 
 def test_current_is_the_default_and_unknown_rule_sets_are_named() -> None:
-    from domain.errors import NotFound
 
     assert rule_set().name == "current"
-    with pytest.raises(NotFound, match="unknown rule set 'latest'"):
+    with pytest.raises(ValidationFailed, match="unknown rule set 'latest'"):
         rule_set("latest")
     assert set(RULE_SETS) == {"current", "earlier"}
 

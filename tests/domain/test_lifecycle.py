@@ -13,7 +13,7 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.samples import complete_details, vpcr_report
+from adapters.tooling.samples import complete_details, vpcr_report
 from domain.errors import NimrsError, TransitionRefused
 from domain.incident import Incident
 from domain.lifecycle import STAYS, TABLE, State, Step, available_steps
@@ -183,3 +183,16 @@ def test_the_table_has_a_row_for_every_step_and_reaches_every_state() -> None:
     assert {step for step, *_ in TABLE} == set(Step)
     reached = {dest for _, _, dest, _ in TABLE if dest != STAYS} | {State.JC_IMPORT_QUEUE, State.DRAFT}
     assert reached == set(State)
+
+
+def test_an_incident_whose_route_needs_an_age_not_yet_recorded_offers_its_steps() -> None:
+    """Regression: a missing-patient report from an outpatient program (the chart's age limit) with the
+    incident and severity screens filled but no clients yet: the route is unknown, not an error."""
+    incident = created("si.missing-patient", "outpatient")
+    for screen, fields in complete_details(T0 - timedelta(hours=2), on_premises=False):
+        if screen != "clients":
+            incident.record_details(L2, T0, screen, fields)
+    assert incident.route is None
+    assert available_steps(incident) == [Step.RECORD_DETAILS]
+    with pytest.raises(TransitionRefused, match="required details are missing: clients"):
+        incident.email_omh(L1, T0)

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import ValidationFailed
 from domain.reportability import Facts, classify
 from domain.rules import RULE_SETS, rule_set
 from domain.vocabulary import Harm, Location, Route, Setting
@@ -109,7 +109,7 @@ def test_sexual_contact_between_children_needs_patients_under_18() -> None:
 
 
 def test_bad_input_is_named() -> None:
-    with pytest.raises(NotFound, match="unknown incident code 'si.nope'"):
+    with pytest.raises(ValidationFailed, match="unknown incident code 'si.nope'"):
         route("si.nope", IN, True, True)
     with pytest.raises(ValidationFailed, match="age must be"):
         Facts(IN, True, True, age=-1)

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import uvicorn
 
-from adapters.bench_http import free_port
+from adapters.bootstrap import Runtime
 from adapters.http.app import create_app
-from adapters.storage import store_config
-from adapters.users import UserRegistry
+from adapters.settings import load_settings
+from adapters.tooling.bench_http import free_port
 from domain.clock import Clock
 
 PASSWORD = "a long enough passphrase"
@@ -65,17 +65,15 @@ class Api:
 
 
 def add_staff(database_url: str, clock: Clock, names: dict[str, tuple[str, int, bool, bool]] = STAFF) -> None:
-    registry = UserRegistry.open(store_config({"NIMRS_DATABASE_URL": database_url}), clock)
-    try:
+    with Runtime(load_settings({"NIMRS_DATABASE_URL": database_url}), clock) as runtime:
         for name, (facility, level, admin, reviewer) in names.items():
-            registry.add(name, facility, level, password=PASSWORD, security_admin=admin, state_reviewer=reviewer)
-    finally:
-        registry.dispose()
+            runtime.accounts.add(name, facility, level, password=PASSWORD, security_admin=admin,
+                                 state_reviewer=reviewer)
 
 
 @contextmanager
 def live_server(database_url: str, clock: Clock, run_projector: bool = True) -> Iterator[str]:
-    app = create_app(store_config({"NIMRS_DATABASE_URL": database_url}), clock, run_projector)
+    app = create_app(load_settings({"NIMRS_DATABASE_URL": database_url}), clock, run_projector)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -9,7 +9,7 @@ import httpx
 import jsonschema
 import orjson
 
-from adapters.feed import data_schema
+from adapters.integrations.event_schemas import data_schema
 from tests.http.support import Api
 from tests.http.test_workflow import walk_to_submitted
 

@@ -17,13 +17,11 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import create_engine
 from standardwebhooks.webhooks import Webhook
 
-from adapters.feed import Feed
-from adapters.storage import open_service, store_config
-from adapters.webhook_worker import DeliveryPolicy, WebhookWorker
-from adapters.webhooks import WebhookStore
+from adapters.bootstrap import Runtime
+from adapters.integrations.webhook_worker import DeliveryPolicy
+from adapters.settings import load_settings
 from tests.http.support import Api, eventually, free_port
 from tests.http.test_workflow import walk_to_submitted
 
@@ -76,12 +74,10 @@ class Receiver:
 
 @contextmanager
 def worker(database_url: str, policy: DeliveryPolicy) -> Iterator[None]:
-    config = store_config({"NIMRS_DATABASE_URL": database_url})
-    service = open_service(config)
-    engine = create_engine(config.sqlalchemy_url)
+    runtime = Runtime(load_settings({"NIMRS_DATABASE_URL": database_url}))
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
-    running = WebhookWorker(WebhookStore(engine, service.clock), Feed(service.store), policy)
+    running = runtime.webhook_worker(policy)
     thread = threading.Thread(target=loop.run_until_complete, args=(running.run(stop),), daemon=True)
     thread.start()
     try:
@@ -90,8 +86,7 @@ def worker(database_url: str, policy: DeliveryPolicy) -> Iterator[None]:
         loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=20)
         loop.close()
-        engine.dispose()
-        service.store.close()
+        runtime.close()
 
 
 def subscribe(api: Api, url: str, **extra: Any) -> dict[str, Any]:

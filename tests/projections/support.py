@@ -6,14 +6,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from adapters.storage import store_config, views_engine
+from adapters.bootstrap import views_engine
+from adapters.settings import load_settings
 from projections.projector import Projector, all_views
 from workflows.service import IncidentService
 
 
 def projector_for(service: IncidentService, views_url: str, batch_size: int = 1000) -> Projector:
-    config = store_config({"NIMRS_DATABASE_URL": views_url, "NIMRS_VIEWS_URL": views_url})
-    return Projector(service.store, views_engine(config), batch_size=batch_size, clock=service.clock)
+    settings = load_settings({"NIMRS_DATABASE_URL": views_url, "NIMRS_VIEWS_URL": views_url})
+    return Projector(service.store, views_engine(settings), batch_size=batch_size, clock=service.clock)
 
 
 def dump(projector: Projector) -> dict[str, list[tuple[Any, ...]]]:

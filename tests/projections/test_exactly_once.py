@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.storage import open_service, store_config
-from adapters.synthetic import Generator, Plan, facility_name
+from adapters.bootstrap import open_service
+from adapters.settings import load_settings
+from adapters.tooling.synthetic import Generator, Plan, facility_name
 from domain.actor import Actor
 from domain.vocabulary import Level
 from projections import overdue
@@ -48,7 +49,7 @@ def wait_for_progress(observer: Projector, beyond: int) -> None:
 
 def test_a_projector_killed_again_and_again_ends_equal_to_a_rebuild(
         database_url: str, second_database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    service = open_service(store_config({"NIMRS_DATABASE_URL": database_url}))
+    service = open_service(load_settings({"NIMRS_DATABASE_URL": database_url}))
     # Batches share live aggregates, so they are saved as they come (never listed ahead).
     batches = Generator(Plan(incidents=160, end=END, facilities=3, save_every=5, seed=7))._batches()
     for batch in itertools.islice(batches, 60):  # a backlog, so the first kills land mid-catch-up
@@ -176,7 +177,7 @@ def test_any_interleaving_of_writes_crashes_and_rebuilds_ends_equal_to_a_rebuild
 
 
 def run_interleaving(events_url: str, rebuilt_url: str, operations: list[tuple], seed: int) -> None:  # type: ignore[type-arg]
-    service = open_service(store_config({"NIMRS_DATABASE_URL": events_url}))
+    service = open_service(load_settings({"NIMRS_DATABASE_URL": events_url}))
     projector = projector_for(service, events_url.replace("events.db", "views.db"), batch_size=11)
     run = Interleaving(service, projector, seed)
     try:
@@ -256,5 +257,5 @@ def test_a_following_projector_shows_a_new_event_within_a_second(service: Incide
 
 
 def _postgres_url(service: IncidentService) -> str:
-    env = service.env
+    env = service.store.env
     return f"postgresql://{env['POSTGRES_USER']}@{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}"

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.samples import vpcr_report
+from adapters.tooling.samples import vpcr_report
 from domain.errors import NotFound
 from projections import audit, overdue, statistics
 from projections.projector import Projector

@@ -1,7 +1,7 @@
 from datetime import timedelta
 from uuid import UUID
 
-from adapters.samples import complete_details, vpcr_report
+from adapters.tooling.samples import complete_details, vpcr_report
 from tests.conftest import L2
 from workflows.service import IncidentService
 

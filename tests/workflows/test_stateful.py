@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule, run_state_machine_as_test
 
-from adapters.samples import complete_details, vpcr_report
+from adapters.tooling.samples import complete_details, vpcr_report
 from domain.errors import NimrsError
 from domain.incident import Incident
 from domain.lifecycle import STAYS, TABLE, State, Step, available_steps
@@ -29,7 +29,8 @@ from workflows.service import IncidentService
 from workflows.store import IncidentStore
 
 USERS = [actor(f"user-{facility}-{level}", level, facility) for facility in ("F-001", "F-002") for level in (1, 2, 3)]
-CODES = ["an.neglect", "death.suicide", "si.fall", "si.crime", "omh.crime-in-community", "si.missing-patient"]
+# A death twice: the Report of Death needs one to get through every step before it.
+CODES = ["an.neglect", "death.suicide", "si.fall", "si.crime", "omh.crime-in-community", "si.missing-patient", "death.suicide"]
 SETTINGS = ["inpatient", "residential", "cpep", "outpatient"]
 SUBMISSIONS = {"EmailedToOmh", "ReportOfDeathSubmitted", "Closed", "Reopened", "AmendedAfterSubmission"}
 ALLOWED_MOVES = {(step, source, source if dest == STAYS else dest) for step, sources, dest, _ in TABLE for source in sources}

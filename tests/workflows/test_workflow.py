@@ -2,7 +2,7 @@
 
 import pytest
 
-from adapters.samples import vpcr_report
+from adapters.tooling.samples import vpcr_report
 from domain.errors import Conflict, NotFound, PermissionDenied, TransitionRefused, ValidationFailed
 from domain.lifecycle import State
 from tests.conftest import L1, L2, L3, OTHER_L1, stored_event_count
@@ -252,6 +252,6 @@ def test_invalid_details_name_every_problem_and_change_nothing(memory_service) -
     assert len(invalid.value.problems) == 3
     with pytest.raises(ValidationFailed, match="unknown screen"):
         s.record_details(L2, iid, "vitals", {"pulse": 80})
-    with pytest.raises(NotFound, match="unknown incident code"):
+    with pytest.raises(ValidationFailed, match="unknown incident code"):
         s.record_details(L2, iid, "incident", {"code": "si.unknown"})
     assert stored_event_count(s) == before

@@ -1,0 +1,171 @@
+"""The composition root: the one place a process's parts are built, from its settings and a clock.
+
+The CLI, the HTTP server, the webhook worker and the projector processes all start from a
+``Runtime``: each part (event store, use cases, engines, projector, read models, accounts, security
+log, webhooks, feed) is built the first time it is asked for, once, and ``close()`` releases what
+was built. The real clock (``domain.clock.utc_now``) is handed out here; tests hand in their own.
+
+    with Runtime(load_settings()) as runtime:
+        runtime.service.import_report(runtime.accounts.get("risk.manager"), incident_id)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from functools import cached_property
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from sqlalchemy.engine import Engine
+
+from adapters.credentials import Argon2Hasher, OpaqueTokens
+from adapters.integrations.event_schemas import parse_types
+from adapters.integrations.feed import Feed
+from adapters.integrations.webhooks import check_url, new_secret
+from adapters.persistence.accounts import SqlAccountRepository
+from adapters.persistence.engines import build_engine
+from adapters.persistence.event_store import event_store_env
+from adapters.persistence.migrate import status, upgrade
+from adapters.persistence.security_log import SecurityLog
+from adapters.persistence.webhooks import SqlWebhookRepository
+from adapters.settings import Settings, load_settings
+from domain.clock import Clock, utc_now
+from projections.projector import Projector
+from projections.reads import ReadModels
+from projections.view import View
+from workflows.accounts import AccountService
+from workflows.service import IncidentService
+from workflows.store import IncidentStore
+from workflows.webhooks import WebhookService
+
+if TYPE_CHECKING:
+    from adapters.integrations.webhook_worker import DeliveryPolicy, WebhookWorker
+
+SERVER_CACHE = 5000  # incidents a server keeps in memory (each load still reads newer events first)
+
+__all__ = ["Runtime", "Settings", "load_settings", "open_service", "open_store", "views_engine"]
+
+
+def open_store(settings: Settings, *, cache: int = 0, create_tables: bool = True) -> IncidentStore:
+    """The event store; ``create_tables=False`` where a parent process made its tables already."""
+    return IncidentStore(env=event_store_env(settings, cache=cache, create_tables=create_tables))
+
+
+def open_service(settings: Settings, clock: Clock = utc_now) -> IncidentService:
+    """The incident use cases on their own event store (close it with ``service.store.close()``)."""
+    return IncidentService(open_store(settings), clock)
+
+
+def views_engine(settings: Settings) -> Engine:
+    """The read models' engine, their tables brought to the newest schema."""
+    engine = build_engine(settings.views, views=True)
+    upgrade(engine, "views")
+    return engine
+
+
+class Runtime:
+    """A process's parts, each built once, when first used."""
+
+    def __init__(self, settings: Settings | None = None, clock: Clock = utc_now, *, server: bool = False,
+                 create_event_tables: bool = True) -> None:
+        self.settings = settings if settings is not None else load_settings()
+        self.clock = clock
+        self.server = server  # a long-lived, many-threaded process: cached incidents, pooled connections
+        self.create_event_tables = create_event_tables
+
+    # -- the incidents ---------------------------------------------------------------------------
+
+    @cached_property
+    def store(self) -> IncidentStore:
+        return open_store(self.settings, cache=SERVER_CACHE if self.server else 0,
+                          create_tables=self.create_event_tables)
+
+    @cached_property
+    def service(self) -> IncidentService:
+        return IncidentService(self.store, self.clock)
+
+    # -- the events' database: accounts, security log, webhooks ---------------------------------------
+
+    @cached_property
+    def engine(self) -> Engine:
+        engine = build_engine(self.settings.database, pooled=self.server)
+        upgrade(engine, "events")
+        return engine
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        return AccountService(SqlAccountRepository(self.engine), Argon2Hasher(), OpaqueTokens(), self.clock,
+                              timedelta(minutes=self.settings.token_minutes))
+
+    @cached_property
+    def security_log(self) -> SecurityLog:
+        return SecurityLog(self.engine)
+
+    @cached_property
+    def webhook_queue(self) -> SqlWebhookRepository:
+        return SqlWebhookRepository(self.engine)
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        return WebhookService(self.webhook_queue, self.clock, event_types=parse_types, check_url=check_url,
+                              new_secret=new_secret)
+
+    # -- integrations ----------------------------------------------------------------------------
+
+    @cached_property
+    def feed(self) -> Feed:
+        return Feed(self.store)
+
+    def webhook_worker(self, policy: DeliveryPolicy | None = None) -> WebhookWorker:
+        from adapters.integrations.webhook_worker import WebhookWorker
+
+        return WebhookWorker(self.webhook_queue, self.feed, policy, self.clock)
+
+    # -- the read models -------------------------------------------------------------------------
+
+    @cached_property
+    def views_engine(self) -> Engine:
+        return views_engine(self.settings)
+
+    @cached_property
+    def projector(self) -> Projector:
+        return self.projector_for()
+
+    def projector_for(self, views: Sequence[View] | None = None, *, batch_size: int = 1000,
+                      create_indexes: bool = True) -> Projector:
+        """A projector of some views (default all) on this runtime's store and views' engine."""
+        projector = Projector(self.store, self.views_engine, views, batch_size=batch_size, clock=self.clock)
+        if create_indexes:  # not in a rebuild's workers: the rebuild indexes once it has loaded
+            projector.ensure_indexes()  # a rebuild that was killed may have left some out
+        return projector
+
+    @cached_property
+    def reads(self) -> ReadModels:
+        return ReadModels(self.projector, self.clock)
+
+    # -- schema ------------------------------------------------------------------------------------
+
+    def migrate(self) -> dict[str, dict[str, str | None]]:
+        """Bring both databases' tables to the newest schema (building an engine does it); their revisions."""
+        return {**status(self.engine), **{"views": status(self.views_engine)["views"]}}
+
+    # -- the end -----------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release what was built: engines' connections and the event store's."""
+        built = vars(self)
+        for name in ("engine", "views_engine"):
+            if name in built:
+                built.pop(name).dispose()
+        if "store" in built:
+            built.pop("store").close()
+        for name in ("service", "accounts", "security_log", "webhook_queue", "webhooks", "feed", "projector", "reads"):
+            built.pop(name, None)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()

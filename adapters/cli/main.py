@@ -1,0 +1,119 @@
+"""The ``nimrs`` command line (the console script's entry point). Every query takes ``--json`` for machine-readable output.
+
+The commands live beside this module: ``incidents`` (the workflow), ``views`` (read models, auditors,
+projectors), ``users``, ``server`` (``serve``, ``webhooks run``) and ``tooling`` (``demo``, ``generate``,
+``bench``); the charts' own commands (``taxonomy``, ``classify``, ``severity``) and ``keygen`` are here.
+"""
+
+from __future__ import annotations
+
+from base64 import b64encode
+from os import urandom
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from adapters.cli import database, incidents, server, tooling, users, views
+from adapters.cli.support import emit, handles_errors, out
+from domain import severity
+from domain.errors import ValidationFailed
+from domain.reportability import Facts, classify
+from domain.rules import DEFAULT_RULE_SET, rule_set
+from domain.vocabulary import parse_setting
+
+app = typer.Typer(help="nimrs: incident reporting and workflow for NY mental health providers.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+users_app = typer.Typer(help="The local user registry.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+incidents.register(app)
+views.register(app)
+users.register(users_app)
+server.register(app)
+tooling.register(app)
+database.register(app)
+
+Rules = Annotated[str, typer.Option("--rules", help="Rule set: current (chart 002) or earlier (chart 001).")]
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+def _yes_no(value: str, option: str, yes: str, no: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in (yes, no):
+        raise ValidationFailed(f"{option} must be {yes} or {no}, got {value!r}")
+    return lowered == yes
+
+
+@app.command()
+@handles_errors
+def taxonomy(rules: Rules = DEFAULT_RULE_SET, as_json: Json = False) -> None:
+    """List every incident type and subtype of a rule set."""
+    entries = [entry.as_dict() for entry in rule_set(rules).entries]
+
+    def render(rows: list[dict[str, Any]]) -> None:
+        table = Table("code", "type", "subtype", "route", "harm", "clocks", title=f"rule set {rules}")
+        for row in rows:
+            clocks = ", ".join(f"{c['name']} {c['days']}d" for c in row["clocks"])  # type: ignore[index]
+            table.add_row(row["code"], row["type"], row["subtype"] or "", row["route"], row["harm"], clocks)
+        out.print(table)
+
+    emit(entries, as_json, render)
+
+
+@app.command("severity")
+@handles_errors
+def severity_ratings(as_json: Json = False) -> None:
+    """The harm and risk ratings and the definition of serious injury or harm."""
+    def render(data: dict[str, Any]) -> None:
+        for factor in ("harm", "risk"):
+            out.print(f"[bold]{factor}[/]: {data[factor]['guidance']}")
+            for rating in data[factor]["ratings"]:
+                out.print(f"  {rating['value']} {rating['label']}: " + "; ".join(rating["descriptors"]))
+        out.print(f"[bold]serious injury or harm[/]: {data['serious_injury_or_harm']['definition']}")
+
+    emit(severity.as_dict(), as_json, render)
+
+
+@app.command("classify")
+@handles_errors
+def classify_command(
+    code: Annotated[str, typer.Argument(help="Taxonomy code, e.g. si.fall (see `nimrs taxonomy`).")],
+    setting: Annotated[str, typer.Option(help="inpatient, residential, cpep or outpatient.")],
+    premises: Annotated[str, typer.Option(help="on: on premises or under supervision; off: neither.")],
+    serious_harm: Annotated[str, typer.Option("--serious-harm", help="yes or no.")],
+    age: Annotated[int | None, typer.Option(help="The patient's age, where the chart sets an age limit.")] = None,
+    rules: Rules = DEFAULT_RULE_SET,
+    as_json: Json = False,
+) -> None:
+    """Decide the reporting route, steps and clocks for an incident."""
+    facts = Facts(parse_setting(setting), _yes_no(premises, "--premises", "on", "off"),
+                  _yes_no(serious_harm, "--serious-harm", "yes", "no"), age)
+    result = classify(rule_set(rules), code, facts).as_dict()
+
+    def render(data: dict[str, Any]) -> None:
+        out.print(f"[bold]{data['route']}[/]  {data['code']} ({data['type']}{' - ' + data['subtype'] if data['subtype'] else ''})")
+        for reason in data["reasons"]:
+            out.print(f"  - {reason}")
+        for clock in data["clocks"]:
+            out.print(f"  clock {clock['name']}: {clock['days']} days")
+        for number, step in enumerate(data["steps"], 1):
+            out.print(f"  {number}. {step}")
+
+    emit(result, as_json, render)
+
+
+@app.command()
+@handles_errors
+def keygen(as_json: Json = False) -> None:
+    """Print a new random key for NIMRS_CIPHER_KEY (encryption at rest)."""
+    key = b64encode(urandom(32)).decode()
+    emit({"NIMRS_CIPHER_KEY": key}, as_json, lambda _: typer.echo(key))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
+

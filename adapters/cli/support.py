@@ -1,0 +1,87 @@
+"""Plumbing shared by the CLI commands: errors without stack traces, output, the runtime, incident ids."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import psycopg
+import psycopg_pool
+import typer
+from eventsourcing.persistence import PersistenceError
+from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
+
+from adapters.bootstrap import Runtime
+from adapters.settings import Settings, env_name, load_settings
+from domain.errors import NimrsError
+from domain.vpcr import incident_id_for
+
+# Exit codes scripts can rely on (docs/cli.md).
+EXIT_CODES = {"validation": 3, "not_found": 4, "forbidden": 5, "unauthenticated": 5, "conflict": 6, "unreadable": 7, "error": 1}
+UNAVAILABLE = 7
+STORE_ERRORS = (PersistenceError, SQLAlchemyError, psycopg.Error, psycopg_pool.PoolTimeout, OSError)
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def emit(data: Any, as_json: bool, render: Callable[[Any], None] | None = None) -> None:
+    if as_json or render is None:
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    else:
+        render(data)
+
+
+def fail(kind: str, message: str, problems: list[str], as_json: bool, code: int) -> None:
+    if as_json:
+        document = {"error": kind, "message": message, "problems": problems}
+        sys.stderr.write(json.dumps(document) + "\n")
+    else:
+        err.print(f"[bold red]error:[/] {message}", highlight=False)
+        for problem in problems:
+            err.print(f"  - {problem}", highlight=False)
+    raise typer.Exit(code)
+
+
+def handles_errors(fn: F) -> F:
+    """Turn every expected failure into a message and an exit code: never a stack trace."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        as_json = bool(kwargs.get("as_json"))
+        try:
+            return fn(*args, **kwargs)
+        except NimrsError as error:
+            fail(error.kind, error.message, error.problems, as_json, EXIT_CODES.get(error.kind, 1))
+        except STORE_ERRORS as error:
+            fail("unavailable", f"cannot use the store ({_describe_store()}): {error}", [], as_json, UNAVAILABLE)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _describe_store() -> str:
+    try:
+        return load_settings().describe_database()
+    except NimrsError:
+        return env_name("database_url")
+
+
+def settings() -> Settings:
+    """The settings, read now (a bad value is a ``ValidationFailed``: exit 3, naming the variable)."""
+    return load_settings()
+
+
+@contextmanager
+def session() -> Iterator[Runtime]:
+    """The process's parts, built as a command first uses them, and released after it."""
+    with Runtime(settings()) as runtime:
+        yield runtime
+
+
+incident_id = incident_id_for

@@ -1,0 +1,100 @@
+"""Commands shipped on purpose for demos and measurements: ``nimrs demo``, ``nimrs generate``, ``nimrs bench``.
+
+Their code lives in ``adapters.tooling``, imported only when one of these commands runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adapters.cli.support import emit, handles_errors, out, session
+from domain.errors import ValidationFailed
+
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per command
+    bench_app = typer.Typer(help="Benchmarks printing JSON ratios against a baseline run in the same process.",
+                            no_args_is_help=True)
+    app.add_typer(bench_app, name="bench")
+
+    @app.command()
+    @handles_errors
+    def demo(
+        db: Annotated[Path, typer.Option(help="SQLite file for the demo (replaced if it exists).")] = Path("nimrs-demo.db"),
+        as_json: Json = False,
+    ) -> None:
+        """Walk sample incidents through the workflow on a fresh SQLite file and show where they stand."""
+        from adapters.tooling.demo import run_demo
+
+        emit(run_demo(db), as_json, lambda result: out.print(result["text"]))
+
+    @app.command("generate")
+    @handles_errors
+    def generate(incidents: Annotated[int, typer.Option("--incidents", help="How many incidents.")] = 1000,
+                 facilities: Annotated[int, typer.Option("--facilities", help="Spread over this many facilities "
+                                                                           "(F-001, F-002, ...).")] = 5,
+                 days: Annotated[int, typer.Option("--days", help="Arriving over this many days, up to now.")] = 365,
+                 seed: Annotated[int, typer.Option("--seed", help="Same seed, same histories.")] = 2026,
+                 as_json: Json = False) -> None:
+        """Synthetic incident histories (the chart's type mix; clocks met on time, late, or never) for demos
+        and benchmarks. Adds each facility's users: risk.F-001 (Level 1), clinical.F-001 (Level 2) and
+        analyst.F-001 (Level 3), and so on."""
+        from adapters.tooling.synthetic import Generator, Plan, facility_name, users_for
+
+        if incidents < 1 or facilities < 1 or days < 1:
+            raise ValidationFailed("--incidents, --facilities and --days must be at least 1")
+        with session() as runtime:
+            service = runtime.service
+            plan = Plan(incidents=incidents, end=service.clock(), facilities=facilities, span_days=days, seed=seed)
+            made = Generator(plan).run(service)
+            for number in range(1, facilities + 1):
+                for user in users_for(facility_name(number)):
+                    runtime.accounts.ensure(user)
+        result = {"incidents": made.incidents, "events": made.events, "facilities": facilities}
+        emit(result, as_json, lambda r: out.print(f"generated {r['incidents']} incidents ({r['events']} events) "
+                                                   f"in {r['facilities']} facilities"))
+
+    @bench_app.command("core")
+    @handles_errors
+    def bench_core(
+        store: Annotated[str, typer.Option(help="sqlite or postgres (PostgreSQL from NIMRS_BENCH_POSTGRES_URL or local).")] = "sqlite",
+        reports: Annotated[int, typer.Option(help="VPCR reports for the bulk-import figure.")] = 10_000,
+        as_json: Json = False,
+    ) -> None:
+        """Command path, load and bulk-import ratios against bare eventsourcing on the same store."""
+        from adapters.tooling.bench import run_core_bench
+
+        emit(run_core_bench(store, reports), True)
+
+    @bench_app.command("projections")
+    @handles_errors
+    def bench_projections(
+        store: Annotated[str, typer.Option(help="sqlite or postgres.")] = "sqlite",
+        events: Annotated[int, typer.Option(help="Size of the synthetic log to rebuild.")] = 100_000,
+        query_incidents: Annotated[int, typer.Option(help="Incidents in the views for the query figures.")] = 1_000_000,
+        rounds: Annotated[int, typer.Option(help="Rebuild rounds (each against its own baseline read).")] = 3,
+        workers: Annotated[int | None, typer.Option(help="Rebuild processes (default: one per core, up to 2).")] = None,
+        as_json: Json = False,
+    ) -> None:
+        """Rebuild rate over the library's read-and-decode rate, memory, overdue/board latency, live lag."""
+        from adapters.tooling.bench_projections import run_projections_bench
+
+        emit(run_projections_bench(store, events, query_incidents, rounds, workers), True)
+
+    @bench_app.command("http")
+    @handles_errors
+    def bench_http(
+        store: Annotated[str, typer.Option(help="sqlite or postgres.")] = "sqlite",
+        events: Annotated[int, typer.Option(help="Size of the synthetic log (the feed pages through all of it).")] = 100_000,
+        seconds: Annotated[float, typer.Option(help="Length of each measured block of requests.")] = 3.0,
+        rounds: Annotated[int, typer.Option(help="Alternating blocks per side.")] = 3,
+        as_json: Json = False,
+    ) -> None:
+        """HTTP reads over plain Starlette, commands per second, feed over the library's read-and-decode."""
+        from adapters.tooling.bench_http import run_http_bench
+
+        emit(run_http_bench(store, events, seconds, rounds), True)

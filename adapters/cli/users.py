@@ -1,0 +1,79 @@
+"""``nimrs users``: the user registry from the command line (the operator's side; the HTTP API has the administrators')."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from adapters.cli.support import emit, handles_errors, out, session
+from domain.errors import ValidationFailed
+
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
+
+
+def _password(from_stdin: bool) -> str | None:
+    if not from_stdin:
+        return None
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise ValidationFailed("--password-stdin: standard input held no password")
+    return password
+
+
+def _render_account(a: dict[str, Any]) -> None:
+    roles = [r for r, on in (("security administrator", a["security_admin"]), ("state reviewer", a["state_reviewer"])) if on]
+    out.print(f"{a['user_id']}\t{a['facility']}\tLevel {a['level']}\t{a['status']}"
+              + (f"\t{', '.join(roles)}" if roles else "") + ("" if a["can_sign_in"] else "\t(no password: CLI only)"))
+
+
+def register(users_app: typer.Typer) -> None:
+    @users_app.command("add")
+    @handles_errors
+    def users_add(
+        name: str,
+        facility: Annotated[str, typer.Option(help="The user's facility.")],
+        level: Annotated[int, typer.Option(help="Security group: 1 submits, 2 creates, 3 reads.")],
+        security_admin: Annotated[bool, typer.Option("--security-admin", help="Manages its facility's users.")] = False,
+        state_reviewer: Annotated[bool, typer.Option("--state-reviewer", help="Reads every facility.")] = False,
+        password_stdin: PasswordStdin = False,
+        as_json: Json = False,
+    ) -> None:
+        """Add a user (with --password-stdin, one who can sign in over HTTP)."""
+        password = _password(password_stdin)
+        with session() as runtime:
+            account = runtime.accounts.add(name, facility, level, password=password, security_admin=security_admin,
+                                           state_reviewer=state_reviewer)
+        emit(account.as_dict(), as_json, lambda a: out.print(
+            f"added {a['user_id']} (facility {a['facility']}, Level {a['level']})"))
+
+    @users_app.command("list")
+    @handles_errors
+    def users_list(as_json: Json = False) -> None:
+        """List the users with their security group, roles and sign-in status."""
+        with session() as runtime:
+            rows = [account.as_dict() for account in runtime.accounts.all()]
+        def render(users: list[dict[str, Any]]) -> None:
+            for user in users:
+                _render_account(user)
+
+        emit(rows, as_json, render)
+
+    @users_app.command("unlock")
+    @handles_errors
+    def users_unlock(name: str, as_json: Json = False) -> None:
+        """Unlock after failed sign-ins or six months' inactivity."""
+        with session() as runtime:
+            emit(runtime.accounts.unlock(name).as_dict(), as_json, _render_account)
+
+    @users_app.command("re-establish")
+    @handles_errors
+    def users_reestablish(name: str, password_stdin: PasswordStdin = False, as_json: Json = False) -> None:
+        """Re-establish an account (a year without signing in) with a new password."""
+        password = _password(password_stdin)
+        if password is None:
+            raise ValidationFailed("re-establishing needs a new password: pass --password-stdin")
+        with session() as runtime:
+            emit(runtime.accounts.reestablish(name, password).as_dict(), as_json, _render_account)

@@ -1,0 +1,292 @@
+"""CLI for the read models and auditors: overdue, board, stats, audit, and the projector itself."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from adapters.bootstrap import Runtime
+from adapters.cli.support import emit, handles_errors, incident_id, out, session, settings
+from adapters.projection_runner import workers as projection_workers
+from adapters.settings import Settings, env_name
+from domain.deadlines import parse_moment
+from domain.errors import ValidationFailed
+from projections import audit, statistics
+from projections.audit import incident_trail
+from projections.projector import VIEW_NAMES
+from workflows.replay import changes_between, state_as_of
+
+As = Annotated[str, typer.Option("--as", envvar=env_name("user"), help="Who asks (a user of `nimrs users add`).")]
+Ref = Annotated[str, typer.Argument(help="Incident id, or its JC case number.")]
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+Csv = Annotated[bool, typer.Option("--csv", help="CSV output, for spreadsheets.")]
+Facility = Annotated[str | None, typer.Option("--facility", help="Facility (default: your own).")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="A past moment: 2026-03-01 (end of that day, New York) "
+                                                          "or 2026-03-01T09:00-05:00.")]
+SoonDays = Annotated[int, typer.Option("--soon-days", help="Open clocks due within this many days are 'due soon'.")]
+Workers = Annotated[int | None, typer.Option("--workers", help="Projector processes (default: one per core, up to 2).")]
+Batch = Annotated[int, typer.Option("--batch-size", help="Events per transaction.")]
+
+audit_app = typer.Typer(help="Auditors: an incident's full history, its state at any moment, what changed.",
+                        no_args_is_help=True)
+projections_app = typer.Typer(help="The read models: status, the live projector, rebuilds.", no_args_is_help=True)
+err = Console(stderr=True)
+
+
+def moment(text: str | None, what: str) -> datetime | None:
+    return None if text is None else parse_moment(text, what)
+
+
+@contextmanager
+def read_models() -> Iterator[Runtime]:
+    """The views, brought up to date with the log first (so a query sees every recorded event)."""
+    with session() as runtime:
+        runtime.projector.catch_up()
+        yield runtime
+
+
+def _point(text: str | None) -> tuple[datetime | None, int | None]:
+    """``v7`` is version 7; anything else is a moment."""
+    if text is None:
+        return None, None
+    if text.startswith("v") and text[1:].isdigit():
+        return None, int(text[1:])
+    return parse_moment(text, "a point in time"), None
+
+
+def _emit_trail(rows: Sequence[Mapping[str, Any]], as_csv: bool, as_json: bool) -> None:
+    if as_csv:
+        sys.stdout.write(audit.to_csv(rows))
+    else:
+        emit(rows, as_json, _render_trail)
+
+
+def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per command
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(projections_app, name="projections")
+
+    @app.command("overdue")
+    @handles_errors
+    def overdue_command(user: As, facility: Facility = None, as_of: AsOf = None,
+                        status: Annotated[str, typer.Option("--status", help="overdue, due_soon, open, met_on_time, "
+                                                                               "met_late or all.")] = "overdue",
+                        clock: Annotated[str | None, typer.Option("--clock", help="report_of_death or investigation.")] = None,
+                        soon_days: SoonDays = 2, limit: int = 50, offset: int = 0, as_json: Json = False) -> None:
+        """Reporting clocks by status, most overdue first; --as-of answers as things stood then."""
+        with read_models() as runtime:
+            result = runtime.reads.overdue(runtime.accounts.get(user), facility=facility, as_of=moment(as_of, "--as-of"),
+                                    status=status, clock=clock, soon_days=soon_days, limit=limit, offset=offset)
+
+        def render(data: dict[str, Any]) -> None:
+            table = Table("incident", "JC case", "code", "clock", "due", "status", "days late", "days left",
+                          title=f"{data['facility']}: {data['status']} as of {data['as_of']}")
+            for row in data["clocks"]:
+                table.add_row(row["incident_id"][:8], row["jc_case_number"] or "-", row["code"], row["clock"],
+                              row["due"][:16], row["status"], str(row["days_late"] or ""), str(row["days_left"] or ""))
+            out.print(table)
+
+        emit(result, as_json, render)
+
+    @app.command("board")
+    @handles_errors
+    def board_command(user: As, facility: Facility = None,
+                      state: Annotated[str | None, typer.Option("--state", help="Also list this state's incidents, "
+                                                                               "longest waiting first.")] = None,
+                      soon_days: SoonDays = 2, as_json: Json = False) -> None:
+        """The supervisor's board: incidents per state, the JC import queue, overdue and due-soon clocks."""
+        with read_models() as runtime:
+            result = runtime.reads.board(runtime.accounts.get(user), facility=facility, state=state, soon_days=soon_days)
+
+        def render(data: dict[str, Any]) -> None:
+            table = Table("state", "incidents", "longest in state (h)", title=f"{data['facility']} as of {data['as_of']}")
+            for row in data["states"]:
+                table.add_row(row["state"], str(row["count"]), str(row["longest_hours_in_state"] or "-"))
+            out.print(table)
+            queue = data["jc_import_queue"]
+            oldest = queue["oldest"]
+            out.print(f"JC import queue: {queue['waiting']} waiting" + (
+                f", oldest {oldest['jc_case_number']} for {oldest['hours_waiting']} h" if oldest else ""))
+            for name, counts in data["clocks"].items():
+                out.print(f"{name}: {counts['overdue']} overdue, {counts['due_soon']} due soon")
+            for row in data.get("incidents", []):
+                out.print(f"  {row['incident_id']} {row['jc_case_number'] or '-'} {row['code']} "
+                          f"{row['hours_in_state']} h in {row['state']}")
+
+        emit(result, as_json, render)
+
+    @app.command("stats")
+    @handles_errors
+    def stats_command(user: As, by: Annotated[str, typer.Option("--by", help=", ".join(statistics.BY))] = "type",
+                      facility: Facility = None,
+                      from_month: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
+                      to_month: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+                      as_csv: Csv = False, as_json: Json = False) -> None:
+        """Incident counts by type, route, harm or risk rating, setting or month (reported, New York time)."""
+        with read_models() as runtime:
+            rows = runtime.reads.statistics(runtime.accounts.get(user), by=by, facility=facility, from_month=from_month,
+                                     to_month=to_month)
+        if as_csv:
+            sys.stdout.write(statistics.to_csv(rows))
+            return
+
+        def render(data: list[dict[str, Any]]) -> None:
+            table = Table(by, "count", title="incidents reported")
+            for row in data:
+                table.add_row(row["label"], str(row["count"]))
+            out.print(table)
+
+        emit(rows, as_json, render)
+
+    @audit_app.command("history")
+    @handles_errors
+    def audit_history(reference: Ref, user: As, as_csv: Csv = False, as_json: Json = False) -> None:
+        """Every event of an incident, replayed from the record: who, when, state before and after, each
+        changed field (old and new) and the reason."""
+        with session() as runtime:
+            rows = incident_trail(runtime.service.history(runtime.accounts.get(user), incident_id(reference)))
+        _emit_trail([{**row, "recorded_at": row["recorded_at"].isoformat()} for row in rows], as_csv, as_json)
+
+    @audit_app.command("trail")
+    @handles_errors
+    def audit_trail(user: As, incident: Annotated[str | None, typer.Option("--incident", help="One incident.")] = None,
+                    actor: Annotated[str | None, typer.Option("--actor", help="What one user did.")] = None,
+                    since: Annotated[str | None, typer.Option("--since", help="From this moment.")] = None,
+                    until: Annotated[str | None, typer.Option("--until", help="Up to this moment.")] = None,
+                    facility: Facility = None, limit: int = 1000, as_csv: Csv = False, as_json: Json = False) -> None:
+        """The audit trail across incidents: by incident, by user, by time range."""
+        with read_models() as runtime:
+            rows = runtime.reads.audit_trail(runtime.accounts.get(user), incident_id=str(incident_id(incident)) if incident else None,
+                                      user=actor, since=moment(since, "--since"), until=moment(until, "--until"),
+                                      facility=facility, limit=limit)
+        _emit_trail(rows, as_csv, as_json)
+
+    @audit_app.command("replay")
+    @handles_errors
+    def audit_replay(reference: Ref, user: As, as_of: AsOf = None,
+                     version: Annotated[int | None, typer.Option("--version", help="A version instead of a time.")] = None,
+                     as_json: Json = False) -> None:
+        """The incident as it stood at a moment (or version): state, details, clocks then."""
+        with session() as runtime:
+            result = state_as_of(runtime.service, runtime.accounts.get(user), incident_id(reference), as_of=moment(as_of, "--as-of"),
+                                 version=version)
+
+        def render(v: dict[str, Any]) -> None:
+            out.print(f"[bold]{v['id']}[/] as of {v['as_of']}: version {v['version']} of {v['latest_version']}, "
+                      f"state [bold]{v['state']}[/], route {v['route'] or '-'}")
+            for name, value in v["details"].items():
+                out.print(f"  {name}: {json.dumps(value)}")
+            for clock in v["clocks"]:
+                out.print(f"clock {clock['name']}: due {clock['due']} - {clock['status']}")
+
+        emit(result, as_json, render)
+
+    @audit_app.command("diff")
+    @handles_errors
+    def audit_diff(reference: Ref, user: As,
+                   start: Annotated[str, typer.Option("--from", help="A moment, or vN for version N.")],
+                   end: Annotated[str | None, typer.Option("--to", help="A moment, or vN (default: now).")] = None,
+                   as_json: Json = False) -> None:
+        """What changed between two points: each field's old and new value, and the events in between."""
+        with session() as runtime:
+            result = changes_between(runtime.service, runtime.accounts.get(user), incident_id(reference), start=_point(start),
+                                     end=_point(end))
+
+        def render(data: dict[str, Any]) -> None:
+            out.print(f"from v{data['from']['version']} ({data['from']['as_of']}) "
+                      f"to v{data['to']['version']} ({data['to']['as_of']})")
+            for change in data["changes"]:
+                out.print(f"  {change['field']}: {json.dumps(change['old'])} -> {json.dumps(change['new'])}",
+                          highlight=False)
+            for event in data["events"]:
+                out.print(f"  v{event['version']} {event['recorded_at']} {event['event']} by "
+                          f"{event['actor']['user_id']}", highlight=False)
+
+        emit(result, as_json, render)
+
+    @projections_app.command("status")
+    @handles_errors
+    def projections_status(as_json: Json = False) -> None:
+        """Each view's position in the log and how far behind it is (events and seconds)."""
+        with session() as runtime:
+            rows = runtime.projector.status()
+
+        def render(data: list[dict[str, Any]]) -> None:
+            table = Table("view", "position", "log head", "lag (events)", "lag (s)", "as of")
+            for row in data:
+                table.add_row(row["view"], str(row["position"]), str(row["log_head"]), str(row["lag_events"]),
+                              str(row["lag_seconds"]), row["as_of"] or "-")
+            out.print(table)
+
+        emit(rows, as_json, render)
+
+    @projections_app.command("run")
+    @handles_errors
+    def projections_run(once: Annotated[bool, typer.Option("--once", help="Catch up, then exit.")] = False,
+                        workers: Annotated[int, typer.Option("--workers", help="Projector processes.")] = 1,
+                        batch_size: Batch = projection_workers.DEFAULT_BATCH) -> None:
+        """Start the projector: catch up with the log, then follow it live (Ctrl-C or SIGTERM stops it)."""
+        chosen = settings()
+        if once:
+            done = projection_workers.catch_up(chosen, batch_size=batch_size)
+            err.print(f"caught up: {done} log entries applied")
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        err.print(f"projector following {chosen.describe_database()} (views in {_describe_views(chosen)}); Ctrl-C stops")
+        projection_workers.follow(chosen, stop, workers=workers, batch_size=batch_size)
+
+    @projections_app.command("rebuild")
+    @handles_errors
+    def projections_rebuild(views: Annotated[list[str] | None, typer.Argument(
+                                help=f"Views to rebuild: {', '.join(VIEW_NAMES)} (default: all).")] = None,
+                            workers: Workers = None, batch_size: Batch = projection_workers.DEFAULT_BATCH,
+                            as_json: Json = False) -> None:
+        """Drop and rebuild views from the whole log (writers may keep writing), with a progress bar."""
+        names = views or list(VIEW_NAMES)
+        unknown = [n for n in names if n not in VIEW_NAMES]
+        if unknown:
+            raise ValidationFailed(f"no view named {', '.join(unknown)}; views: {', '.join(VIEW_NAMES)}")
+        chosen = settings()
+        columns = (TextColumn("rebuilding {task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[rate]} events/s"), TimeRemainingColumn())
+        with Progress(*columns, console=err, disable=as_json or not err.is_terminal) as bar:
+            task = bar.add_task(", ".join(names), total=None, rate="-")
+            started = datetime.now()
+
+            def progress(done: int, total: int) -> None:
+                elapsed = max((datetime.now() - started).total_seconds(), 1e-6)
+                bar.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f}")
+
+            total = projection_workers.rebuild(chosen, names, workers=workers, batch_size=batch_size,
+                                               progress=progress)
+        seconds = (datetime.now() - started).total_seconds()
+        result = {"views": names, "events": total, "seconds": round(seconds, 2),
+                  "events_per_s": round(total / seconds) if seconds else None}
+        emit(result, as_json, lambda r: err.print(f"rebuilt {', '.join(r['views'])}: {r['events']} log entries "
+                                                  f"in {r['seconds']} s ({r['events_per_s']} events/s)"))
+
+
+def _describe_views(chosen: Settings) -> str:
+    return chosen.describe_views() if chosen.store_kind == "sqlite" else "the same database"
+
+
+def _render_trail(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        state = (f"{row['state_before']} -> {row['state_after']}" if row["state_before"] != row["state_after"]
+                 else row["state_after"])
+        changes = ", ".join(f"{k}: {json.dumps(old)} -> {json.dumps(new)}" for k, (old, new) in row["changes"].items())
+        reason = f" reason: {row['reason']}" if row.get("reason") else ""
+        out.print(f"v{row['version']} {row['recorded_at']} {row['event_type']} by {row['actor_id']} "
+                  f"(Level {row['actor_level']}) [{state}] {changes}{reason}", highlight=False)

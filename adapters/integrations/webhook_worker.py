@@ -1,0 +1,137 @@
+"""The webhook delivery worker (``nimrs webhooks run``): one asyncio task per subscription.
+
+Each round copies new matching events into every subscription's queue (``DeliveryQueue.enqueue``),
+and each subscription's task sends its oldest pending delivery, signed as Standard Webhooks
+specifies. A failure (a non-2xx answer, a timeout, a refused connection) is retried after the
+backoff; after ``max_attempts`` the delivery is dead-lettered and the next one goes. All of it
+is in the database, so a restarted worker carries on where the last one stopped; a delivery
+sent just before a crash is sent again (at least once: receivers dedupe on ``webhook-id``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+
+from adapters.integrations.feed import Feed
+from adapters.integrations.webhooks import sign
+from domain.clock import Clock, utc_now
+from workflows.webhooks import Subscription
+
+log = logging.getLogger("nimrs.webhooks")
+DEFAULT_BACKOFF = (5.0, 30.0, 120.0, 600.0, 1800.0, 7200.0)
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    max_attempts: int = 8
+    backoff: Sequence[float] = DEFAULT_BACKOFF  # seconds after the 1st, 2nd... failure (the last repeats)
+    timeout: float = 10.0
+    poll: float = 0.2
+    batch: int = 500
+
+    def delay(self, failures: int) -> timedelta:
+        return timedelta(seconds=self.backoff[min(failures, len(self.backoff)) - 1])
+
+
+class DeliveryQueue(Protocol):
+    """The subscriptions' queues, where the worker keeps its state (``adapters.persistence.webhooks``)."""
+
+    def active(self) -> list[Subscription]: ...
+
+    def enqueue(self, subscription: Subscription, events: list[dict[str, Any]], cursor: int, at: datetime) -> bool:
+        """Queue the events and move the cursor, unless another worker moved it first."""
+
+    def head(self, subscription_id: str) -> Any:
+        """The oldest pending delivery (``position``, ``message_id``, ``payload``, ``attempts``, ``next_attempt_at``)."""
+
+    def delivered(self, subscription_id: str, position: int, at: datetime) -> None: ...
+
+    def failed(self, subscription_id: str, position: int, attempts: int, error: str, next_at: datetime,
+               dead: bool) -> None: ...
+
+
+class WebhookWorker:
+    def __init__(self, store: DeliveryQueue, feed: Feed, policy: DeliveryPolicy | None = None,
+                 clock: Clock = utc_now) -> None:
+        self.store = store
+        self.feed = feed
+        self.policy = policy or DeliveryPolicy()
+        self.clock = clock
+
+    def fan_out(self, subscription: Subscription) -> int:
+        """Copy the events after the subscription's cursor into its queue; how many were queued."""
+        queued = 0
+        while True:
+            page = self.feed.page(subscription.reader, subscription.cursor, self.policy.batch, subscription.types)
+            if page.next == subscription.cursor or not self.store.enqueue(subscription, page.events, page.next,
+                                                                          self.clock()):
+                return queued  # nothing new, or another worker moved the cursor first
+            queued += len(page.events)
+            subscription = replace(subscription, cursor=page.next)
+            if not page.has_more:
+                return queued
+
+    async def run(self, stop: asyncio.Event) -> None:
+        tasks: dict[str, asyncio.Task[None]] = {}
+        async with httpx.AsyncClient(timeout=self.policy.timeout, follow_redirects=False) as client:
+            try:
+                while not stop.is_set():
+                    active = await asyncio.to_thread(self.store.active)
+                    for subscription in active:
+                        await asyncio.to_thread(self.fan_out, subscription)
+                    current = {s.subscription_id: s for s in active}
+                    for gone in set(tasks) - set(current):
+                        tasks.pop(gone).cancel()
+                    for subscription_id, subscription in current.items():
+                        if subscription_id not in tasks or tasks[subscription_id].done():
+                            tasks[subscription_id] = asyncio.create_task(self._deliver(subscription, client, stop))
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.policy.poll)
+            finally:
+                for task in tasks.values():
+                    task.cancel()
+                await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+    async def _deliver(self, subscription: Subscription, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            head = await asyncio.to_thread(self.store.head, subscription.subscription_id)
+            if head is None or head.next_attempt_at > self.clock():
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.policy.poll)
+                continue
+            error = await self._send(subscription, head, client)
+            if error is None:
+                await asyncio.to_thread(self.store.delivered, subscription.subscription_id, head.position, self.clock())
+                continue
+            failures = head.attempts + 1
+            dead = failures >= self.policy.max_attempts
+            log.warning("webhook %s delivery %s failed (%d): %s", subscription.subscription_id, head.message_id,
+                        failures, error)
+            await asyncio.to_thread(self.store.failed, subscription.subscription_id, head.position, failures, error,
+                                    self.clock() + self.policy.delay(failures), dead)
+
+    async def _send(self, subscription: Subscription, delivery: Any, client: httpx.AsyncClient) -> str | None:
+        body = delivery.payload.encode()
+        timestamp = int(self.clock().timestamp())
+        headers = {
+            "content-type": "application/cloudevents+json",
+            "webhook-id": delivery.message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(subscription.secret, delivery.message_id, timestamp, body),
+            "user-agent": "nimrs-webhooks/1",
+        }
+        try:
+            response = await client.post(subscription.url, content=body, headers=headers)
+        except httpx.HTTPError as error:
+            return f"{type(error).__name__}: {error}".rstrip(": ")
+        if 200 <= response.status_code < 300:
+            return None
+        return f"HTTP {response.status_code}"

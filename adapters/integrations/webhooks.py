@@ -1,0 +1,35 @@
+"""Webhook deliveries as Standard Webhooks specifies them: the signing secret, the signature, and which URLs may receive.
+
+The use cases (``workflows.webhooks``) take ``new_secret`` and ``check_url``; the worker
+(``adapters.integrations.webhook_worker``) signs each delivery with ``sign``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from domain.errors import ValidationFailed
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks signature header value: ``v1,<base64 HMAC-SHA256 of id.timestamp.body>``."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationFailed(f"url {url!r} must be an absolute http or https URL")
+    if parts.username or parts.password:
+        raise ValidationFailed("url must not carry credentials; deliveries are authenticated by their signature")
+    return url

@@ -1,0 +1,68 @@
+"""The event store's configuration: the eventsourcing library's settings from nimrs's (``NIMRS_DATABASE_URL``).
+
+- ``sqlite:///path/to/file.db``: an embedded SQLite file (default ``./nimrs.db``);
+- ``postgresql://user[:password]@host[:port]/dbname[?options]``: PostgreSQL, for production and scale.
+  The URL's query options (``sslmode``, ``sslrootcert``, ``application_name``...) reach every
+  connection of the library's pool too (``PostgresFactory`` below): the library itself has no
+  setting for them.
+
+``NIMRS_CIPHER_KEY`` turns on AES-GCM encryption at rest of every event payload, compressed first.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+from eventsourcing import postgres
+from eventsourcing.utils import Environment
+
+from adapters.settings import Settings, is_sqlite
+
+CONNECT_OPTIONS = "POSTGRES_CONNECT_OPTIONS"  # the URL's query, passed to psycopg as connection parameters
+
+
+class PostgresFactory(postgres.PostgresFactory):
+    """The library's PostgreSQL persistence, with the connection parameters of the URL's query added."""
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        options = dict(parse_qsl(env.get(CONNECT_OPTIONS) or ""))
+        pool_kwargs = self.datastore.pool.kwargs
+        if options and isinstance(pool_kwargs, dict):  # the pool is not open yet: no connection was made
+            pool_kwargs.update(options)
+
+
+def event_store_env(settings: Settings, *, cache: int = 0, create_tables: bool = True) -> dict[str, str]:
+    """The library's settings: persistence module, database, encryption; ``cache`` incidents kept in memory."""
+    url = settings.database
+    env: dict[str, str]
+    if is_sqlite(url):
+        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(url.database),
+               "SQLITE_LOCK_TIMEOUT": "10"}
+    else:
+        env = {
+            "PERSISTENCE_MODULE": f"{__name__}:{PostgresFactory.__name__}",
+            "POSTGRES_DBNAME": str(url.database),
+            "POSTGRES_HOST": str(url.host),
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": url.username or "postgres",
+            "POSTGRES_PASSWORD": url.password or "",
+            # Not "y": eventsourcing 9.5.6 names its insert function per schema, not per table, so
+            # the last application to start would route every other's inserts into its own table
+            # (docs/adr/0004-postgres-db-functions-off.md).
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+        }
+        if url.query:
+            env[CONNECT_OPTIONS] = urlencode(url.query, doseq=True)
+    if settings.cipher_key is not None:
+        env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=settings.cipher_key.get_secret_value(),
+                   COMPRESSOR_TOPIC="eventsourcing.compressor:ZlibCompressor")
+    if cache:
+        # A long-lived server keeps recently used incidents in memory; each load still reads any newer
+        # events first (fast-forward), so other processes' writes are never missed.
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(cache)
+    if not create_tables:
+        env["CREATE_TABLE"] = "n"
+    return env

@@ -1,0 +1,78 @@
+"""Every table outside the event store, by the database it lives in, and the one function that creates them.
+
+- ``metadata`` (the events' database, ``NIMRS_DATABASE_URL``): users and their tokens, the security
+  log, webhook subscriptions and their delivery queue.
+- ``projections.schema.metadata`` (the views' database, ``NIMRS_VIEWS_URL``): the read models and
+  their positions, defined with the projections.
+
+The event store's own tables belong to the eventsourcing library, which creates them. Schema
+migrations (``adapters.persistence.migrate``, Alembic) create and change every table here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text, text
+
+from projections.schema import UtcDateTime
+
+metadata = MetaData()
+
+users = Table(
+    "nimrs_users", metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("facility", String(64), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("security_admin", Boolean, nullable=False, server_default=text("false")),
+    Column("state_reviewer", Boolean, nullable=False, server_default=text("false")),
+    Column("password_hash", String(200)),
+    Column("failed_attempts", Integer, nullable=False, server_default=text("0")),
+    Column("locked_out", Boolean, nullable=False, server_default=text("false")),
+    Column("last_active_at", UtcDateTime),  # last sign-in, creation, unlock or re-establishment
+    Column("last_sign_in_at", UtcDateTime),
+)
+tokens = Table(
+    "nimrs_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the token: the token itself is never stored
+    Column("user_id", String(64), nullable=False, index=True),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+security_log = Table(
+    "nimrs_security_log", metadata,
+    Column("entry", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("user_id", String(64), nullable=False),
+    Column("facility", String(64), index=True),
+    Column("level", Integer),
+    Column("action", String(64), nullable=False),
+    Column("target", String(200)),
+    Column("outcome", String(16), nullable=False),  # done | refused
+    Column("status", Integer),  # the HTTP status of a refusal
+    Column("detail", String(2000)),
+)
+subscriptions = Table(
+    "nimrs_webhook_subscriptions", metadata,
+    Column("subscription_id", String(40), primary_key=True),
+    Column("owner", String(64), nullable=False),
+    Column("owner_facility", String(64), nullable=False, index=True),
+    Column("facility", String(64)),  # whose events: NULL = every facility (a state reviewer's subscription)
+    Column("url", String(2000), nullable=False),
+    Column("types", Text, nullable=False),  # comma-separated CloudEvents types; empty = all
+    Column("secret", String(100), nullable=False),
+    Column("cursor", Integer, nullable=False),  # log position copied into the queue so far
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+deliveries = Table(
+    "nimrs_webhook_deliveries", metadata,
+    Column("subscription_id", String(40), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("message_id", String(100), nullable=False),  # the CloudEvent id: the same on every attempt
+    Column("type", String(200), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered | dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_error", String(500)),
+    Column("delivered_at", UtcDateTime),
+)

@@ -1,0 +1,267 @@
+"""Every setting nimrs reads from the environment, in one place: ``NIMRS_*`` variables, read once per process.
+
+``load_settings()`` reads them (or a given mapping, for tests and child processes) and checks every
+value; a bad one is a ``ValidationFailed`` naming the variable and the problem (the CLI exits 3),
+never a stack trace, and never showing a password or the cipher key. Database URLs are parsed with
+SQLAlchemy's ``make_url``: query options (``?sslmode=require``, ``application_name``...) are kept and
+reach the drivers. ``settings_markdown()`` writes docs/settings.md from the fields below.
+"""
+
+from __future__ import annotations
+
+import binascii
+import os
+from base64 import b64decode
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_serializer, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from domain.errors import ValidationFailed
+
+PREFIX = "NIMRS_"
+SQLITE_SCHEMES = ("sqlite", "sqlite+pysqlite")
+POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+POSTGRES_DRIVER = "postgresql+psycopg"  # what SQLAlchemy's engines use for every PostgreSQL URL
+DEFAULT_DATABASE_URL = "sqlite:///nimrs.db"
+DEFAULT_TOKEN_MINUTES = 8 * 60
+# Read by the test suite only (tests/conftest.py), not by nimrs itself: documented with the rest.
+TEST_SUITE_VARIABLES = {
+    "NIMRS_TEST_POSTGRES_URL": "An administrator's URL of the PostgreSQL server on which the tests create and drop "
+                               "a database per test. Default `postgresql://postgres@127.0.0.1:5432/postgres`.",
+}
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("nimrs_environ", default=None)
+
+
+def env_name(field: str) -> str:
+    return PREFIX + field.upper()
+
+
+def shown_url(text: str) -> str:
+    """A database URL as it may be shown: without its password, even when it does not parse.
+
+    Everything between ``user:`` and the authority's last ``@`` is hidden (a password with an unescaped
+    ``@`` would otherwise show in part). Parsed URLs (``URL`` objects) are shown with
+    ``render_as_string(hide_password=True)``.
+    """
+    scheme, separator, rest = text.partition("://")
+    userinfo, at, location = rest.rpartition("@")
+    if not separator or not at or ":" not in userinfo:
+        return text
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{location}"
+
+
+def parse_database_url(text: str, *, postgres_only: bool = False) -> URL:
+    """A SQLite or PostgreSQL URL, query options kept; ``ValueError`` with a message that hides any password."""
+    try:
+        url = make_url(text)
+    except (ArgumentError, ValueError):
+        raise ValueError(f"{shown_url(text)!r} is not a database URL; use sqlite:///path/to/nimrs.db or "
+                         "postgresql://user@host:5432/dbname") from None
+    schemes = POSTGRES_SCHEMES if postgres_only else SQLITE_SCHEMES + POSTGRES_SCHEMES
+    if url.drivername not in schemes:
+        wanted = "postgresql" if postgres_only else "sqlite or postgresql"
+        raise ValueError(f"{shown_url(text)!r}: the scheme must be {wanted}")
+    if url.drivername in SQLITE_SCHEMES:
+        if not url.database:
+            raise ValueError(f"{shown_url(text)!r} names no file; use sqlite:///path/to/nimrs.db")
+        return url.set(drivername="sqlite")
+    if not url.database or not url.host:
+        raise ValueError(f"{shown_url(text)!r} needs a host and a database name")
+    return url.set(drivername=POSTGRES_DRIVER)
+
+
+def is_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite"
+
+
+class _Environment(EnvSettingsSource):
+    """The process environment, or the mapping ``load_settings`` was given instead."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        environ = _ENVIRON.get()
+        if environ is None:
+            return super()._load_env_vars()
+        return parse_env_vars(environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+class Settings(BaseSettings):
+    """nimrs's settings. Each field is read from ``NIMRS_<FIELD NAME IN CAPITALS>``; unset or empty means the default."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_ignore_empty=True, extra="ignore", frozen=True,
+                                      case_sensitive=False)
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL, repr=False,
+        description="Where the events are stored, with the users, tokens, security log and webhooks: "
+                    "`sqlite:///path/to/file.db` (an embedded SQLite file) or "
+                    "`postgresql://user[:password]@host[:port]/dbname[?option=value...]` (several processes may "
+                    "share it). Query options such as `sslmode=require` are passed to the driver. "
+                    "Never shown with its password.")
+    views_url: str | None = Field(
+        default=None, repr=False,
+        description="Where the read models (overdue, board, statistics, audit trail) are kept, in the same forms. "
+                    "Unset: on SQLite, a second file beside the first (`nimrs.db` -> `nimrs-views.db`: rebuilding "
+                    "them never holds the event store's write lock); on PostgreSQL, the same database.")
+    cipher_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of 16, 24 or 32 random bytes (`nimrs keygen` makes one): every event payload is "
+                    "encrypted at rest (AES-GCM, compressed first). Keep it: without it the events cannot be read. "
+                    "Unset: not encrypted.")
+    token_minutes: int = Field(
+        default=DEFAULT_TOKEN_MINUTES,
+        description="How long a bearer token from `POST /auth/token` lasts, in minutes (1-1440; 480 is 8 hours).")
+    user: str | None = Field(
+        default=None,
+        description="Who acts on the command line when a command's `--as` is not given (a user of `nimrs users add`).")
+    bench_postgres_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/postgres", repr=False,
+        description="`nimrs bench ... --store postgres`: an administrator's URL of the PostgreSQL server on which "
+                    "the benchmarks create (and drop) a scratch database.")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _Environment(settings_cls)  # no .env files: the environment is the one source
+
+    @field_validator("database_url", "views_url")
+    @classmethod
+    def _database(cls, value: str | None) -> str | None:
+        if value is not None:
+            _checked(parse_database_url, value)
+        return value
+
+    @field_validator("bench_postgres_url")
+    @classmethod
+    def _bench_database(cls, value: str) -> str:
+        _checked(parse_database_url, value, postgres_only=True)
+        return value
+
+    @field_validator("cipher_key")
+    @classmethod
+    def _cipher_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            size = len(b64decode(value.get_secret_value().encode()))
+        except (binascii.Error, ValueError):
+            size = 0
+        if size not in (16, 24, 32):
+            raise _Problem("must be base64 of 16, 24 or 32 random bytes (`nimrs keygen` makes one)")
+        return value
+
+    @field_validator("token_minutes", mode="before")
+    @classmethod
+    def _token_minutes(cls, value: Any) -> int:
+        try:
+            minutes = int(str(value).strip())
+        except ValueError:
+            raise _Problem(f"must be a whole number of minutes, got {str(value)!r}") from None
+        if not 1 <= minutes <= 24 * 60:
+            raise _Problem("must be between 1 and 1440")
+        return minutes
+
+    # -- what the rest of the code asks ----------------------------------------------------------
+
+    @property
+    def database(self) -> URL:
+        """The event store's database as SQLAlchemy names it (``sqlite`` or ``postgresql+psycopg``), options kept."""
+        return parse_database_url(self.database_url)
+
+    @property
+    def views(self) -> URL:
+        """The read models' database."""
+        if self.views_url:
+            return parse_database_url(self.views_url)
+        database = self.database
+        if not is_sqlite(database):
+            return database
+        path = Path(database.database or "nimrs.db")
+        return database.set(database=str(path.with_name(path.stem + "-views" + (path.suffix or ".db"))))
+
+    @property
+    def store_kind(self) -> str:
+        return "sqlite" if is_sqlite(self.database) else "postgres"
+
+    def describe_database(self) -> str:
+        """The event store's URL, as given but without any password: for messages and logs."""
+        return shown_url(self.database_url)
+
+    def describe_views(self) -> str:
+        return shown_url(self.views_url) if self.views_url else self.views.render_as_string(hide_password=True)
+
+    @field_serializer("database_url", "views_url", "bench_postgres_url")
+    def _shown(self, value: str | None) -> str | None:
+        """Dumped (for logs, JSON) without passwords, as the repr leaves the URLs out altogether."""
+        return None if value is None else shown_url(value)
+
+
+class _Problem(ValueError):
+    """A problem in our words, shown as it is (``load_settings`` drops pydantic's "Value error, ")."""
+
+
+def _checked(parse: Any, value: str, **options: Any) -> None:
+    try:
+        parse(value, **options)
+    except ValueError as error:
+        raise _Problem(str(error)) from None
+
+
+@contextmanager
+def _reading(environ: Mapping[str, str] | None) -> Iterator[None]:
+    token = _ENVIRON.set(environ)
+    try:
+        yield
+    finally:
+        _ENVIRON.reset(token)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings from ``environ`` (default: the process environment); one error naming every bad variable."""
+    try:
+        with _reading(environ if environ is not None else dict(os.environ)):
+            return Settings()
+    except ValidationError as error:
+        problems = [f"{env_name(str(e['loc'][0])) if e['loc'] else 'a setting'} {_problem(e)}" for e in error.errors()]
+        if len(problems) == 1:
+            raise ValidationFailed(problems[0]) from None
+        raise ValidationFailed(f"{len(problems)} settings are not valid", problems=problems) from None
+
+
+def _problem(error: Any) -> str:
+    """Pydantic's own messages never carry the value (it is in ``input``, which is not shown)."""
+    cause = error.get("ctx", {}).get("error")
+    return str(cause) if isinstance(cause, _Problem) else f"is not valid: {error['msg']}"
+
+
+def settings_markdown() -> str:
+    rows = ["| variable | type | default | what it sets |", "|---|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        kind = {"database_url": "URL", "views_url": "URL", "bench_postgres_url": "URL", "cipher_key": "secret",
+                "token_minutes": "minutes"}.get(name, "text")
+        default = "unset" if field.default is None else f"`{field.default}`"
+        rows.append(f"| `{env_name(name)}` | {kind} | {default} | {field.description} |")
+    tests = ["| variable | what it sets |", "|---|---|"]
+    tests += [f"| `{name}` | {text} |" for name, text in TEST_SUITE_VARIABLES.items()]
+    return "\n".join([
+        "# Settings", "", "<!-- generated by `make docs` (python -m adapters.tooling.docgen): do not edit by hand -->", "",
+        "nimrs reads these environment variables, once per process (`adapters/settings.py`). Unset or empty means",
+        "the default. A bad value stops a command with exit code 3 and a message naming the variable and the",
+        "problem; passwords and the cipher key are never shown.", "",
+        *rows, "",
+        "Database URLs are parsed with SQLAlchemy's `make_url`: `postgres://`, `postgresql://` and",
+        "`postgresql+psycopg://` all mean PostgreSQL through psycopg, and query options",
+        "(`?sslmode=require&application_name=nimrs`) are passed to every connection, the event store's included.", "",
+        "The eventsourcing library also reads its own variables (such as `PERSISTENCE_MODULE`), prefixed or not",
+        "with `NIMRS_`; nimrs sets the ones it needs from the variables above, so leave them unset.", "",
+        "## For the test suite", "",
+        *tests, "",
+    ])

@@ -1,0 +1,77 @@
+"""``nimrs demo``: sample incidents walked through the workflow on a fresh SQLite file."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from adapters.bootstrap import Runtime
+from adapters.settings import load_settings
+from adapters.tooling.samples import complete_details, vpcr_report
+from domain.errors import NimrsError
+from workflows.accounts import AccountService
+from workflows.screens import describe
+from workflows.service import IncidentService
+
+
+def _fill(service: IncidentService, actor: Any, iid: UUID, **facts: Any) -> None:
+    incident = service.incident(actor, iid)
+    for screen, fields in complete_details(incident.clock_start - timedelta(hours=1), **facts):
+        service.record_details(actor, iid, screen, fields)
+
+
+def run_demo(db: Path) -> dict[str, Any]:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    with Runtime(load_settings({"NIMRS_DATABASE_URL": f"sqlite:///{db}"})) as runtime:
+        return _story(runtime.service, runtime.accounts, db)
+
+
+def _story(service: IncidentService, registry: AccountService, db: Path) -> dict[str, Any]:
+    risk = registry.add("risk.manager", "F-001", 1).actor
+    clinical = registry.add("clinical.supervisor", "F-001", 2).actor
+    now = service.clock()
+    lines = [f"nimrs demo on {db}: users risk.manager (Level 1) and clinical.supervisor (Level 2), facility F-001"]
+
+    death = vpcr_report("2026-DEMO-001", now - timedelta(days=2), code="death.natural-unexpected",
+                        summary="Client found unresponsive; reported on the JC death line.")
+    abuse = vpcr_report("2026-DEMO-002", now - timedelta(days=50), code="an.physical-abuse",
+                        summary="Allegation that a staff member struck a client.")
+    receipt = service.receive_vpcr_reports(clinical, [death, abuse])
+    again = service.receive_vpcr_reports(clinical, [death])
+    lines.append(f"received {len(receipt.received)} VPCR reports; re-delivering one added {len(again.received)}")
+
+    for report in (death, abuse):
+        service.import_report(clinical, report.incident_id)
+        _fill(service, clinical, report.incident_id, serious_harm=True)
+    try:
+        service.email_omh(clinical, death.incident_id)
+    except NimrsError as refused:
+        lines.append(f"refused as it should be: {refused.message}")
+    service.email_omh(risk, death.incident_id)
+    service.submit_report_of_death(risk, death.incident_id)
+    service.email_omh(risk, abuse.incident_id)
+    service.start_investigation(clinical, abuse.incident_id)
+
+    crime = service.create_incident(clinical, program="Community Clinic", setting="outpatient",
+                                    code="omh.crime-in-community", summary="Client arrested after a threat downtown.")
+    _fill(service, clinical, crime, on_premises=False)
+    service.email_omh(risk, crime)
+
+    fall = service.create_incident(clinical, program="Adult Inpatient Unit 3", setting="inpatient", code="si.fall",
+                                   summary="Client slipped in the hallway; no injury.")
+    _fill(service, clinical, fall, serious_harm=False)
+    service.document_findings(clinical, fall, "Floor was wet; housekeeping schedule changed.")
+    service.close(risk, fall)
+
+    views = [describe(service.incident(risk, iid), risk, service.clock())
+             for iid in (death.incident_id, abuse.incident_id, crime, fall)]
+    for view in views:
+        clocks = "; ".join(f"{c['name']} {c['status']}" + (f" {c['days_late']}d late" if c["days_late"] else "")
+                           for c in view["clocks"]) or "no clocks"
+        lines.append(f"{view['jc_case_number'] or 'New Incident':14} {view['details']['code']:26} {view['route']:15} "
+                     f"{view['state']:20} {clocks}")
+    lines.append(f"look closer: NIMRS_DATABASE_URL=sqlite:///{db} .venv/bin/nimrs show 2026-DEMO-002 --as risk.manager")
+    return {"database": str(db), "incidents": views, "text": "\n".join(lines)}
