@@ -49,8 +49,9 @@ test: setup  ## lint, then the whole test suite (starts the local PostgreSQL if 
 test-fast: setup  ## the inner loop: domain and workflows tests and the dependency check; no servers, no PostgreSQL
 	$(BIN)/pytest -q -m "not slow" tests/domain tests/workflows tests/test_dependencies.py
 
-docs: setup  ## regenerate docs/workflow.md, docs/events.md and docs/settings.md from the code
+docs: setup  ## regenerate docs/workflow.md, events.md, settings.md and cli.md from the code
 	$(BIN)/python -m adapters.tooling.docgen
+	$(BIN)/python -m adapters.cli.reference
 
 bench: setup  ## benchmark figures for docs/performance.md (takes minutes; needs PostgreSQL)
 	$(BIN)/nimrs bench core --store sqlite --json

@@ -42,7 +42,7 @@ MARK = b'"_type_"'
 
 
 @lru_cache(maxsize=256)
-def _event_class(topic: str) -> Any:
+def event_class(topic: str) -> Any:
     return resolve_topic(topic)
 
 
@@ -61,7 +61,7 @@ class LeanDecoder:
         return data
 
     def __call__(self, stored: StoredEvent) -> Any:
-        cls = _event_class(stored.topic)
+        cls = event_class(stored.topic)
         try:
             data = self.plaintext(stored.state)
             state: dict[str, Any] = orjson.loads(data)

@@ -9,14 +9,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import psycopg
-import psycopg_pool
 import typer
-from eventsourcing.persistence import PersistenceError
 from rich.console import Console
-from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.bootstrap import Runtime
+from adapters.persistence.errors import STORE_ERRORS
 from adapters.settings import Settings, env_name, load_settings
 from domain.errors import NimrsError
 from domain.vpcr import incident_id_for
@@ -24,7 +21,7 @@ from domain.vpcr import incident_id_for
 # Exit codes scripts can rely on (docs/cli.md).
 EXIT_CODES = {"validation": 3, "not_found": 4, "forbidden": 5, "unauthenticated": 5, "conflict": 6, "unreadable": 7, "error": 1}
 UNAVAILABLE = 7
-STORE_ERRORS = (PersistenceError, SQLAlchemyError, psycopg.Error, psycopg_pool.PoolTimeout, OSError)
+UNUSABLE_STORE: tuple[type[Exception], ...] = (*STORE_ERRORS, OSError)  # and a SQLite file that cannot be opened
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
@@ -59,7 +56,7 @@ def handles_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except NimrsError as error:
             fail(error.kind, error.message, error.problems, as_json, EXIT_CODES.get(error.kind, 1))
-        except STORE_ERRORS as error:
+        except UNUSABLE_STORE as error:
             fail("unavailable", f"cannot use the store ({_describe_store()}): {error}", [], as_json, UNAVAILABLE)
 
     return wrapper  # type: ignore[return-value]

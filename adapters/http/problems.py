@@ -10,15 +10,12 @@ import logging
 from typing import Any
 
 import orjson
-import psycopg
-import psycopg_pool
-from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from adapters.persistence.errors import STORE_ERRORS
 from domain.errors import NimrsError
 
 STATUS = {"validation": 422, "not_found": 404, "forbidden": 403, "unauthenticated": 401, "conflict": 409,
@@ -26,7 +23,6 @@ STATUS = {"validation": 422, "not_found": 404, "forbidden": 403, "unauthenticate
 TITLES = {401: "Not signed in", 403: "Not allowed", 404: "Not found", 405: "Method not allowed",
           409: "Conflict", 415: "Unsupported media type", 422: "Invalid request", 503: "Service unavailable",
           500: "Internal error"}
-STORE_ERRORS = (PersistenceError, SQLAlchemyError, psycopg.Error, psycopg_pool.PoolTimeout)
 log = logging.getLogger("nimrs.http")
 
 

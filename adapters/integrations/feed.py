@@ -26,7 +26,7 @@ from eventsourcing.persistence import Notification
 from adapters.integrations.event_schemas import ENVELOPE, SOURCE, TOPIC_OF
 from domain.actor import Actor
 from domain.errors import StoredEventsUnreadable, ValidationFailed
-from projections.decoding import LeanDecoder, _event_class
+from projections.decoding import LeanDecoder, event_class
 from workflows.permissions import Action, require_level
 from workflows.store import IncidentStore
 
@@ -134,7 +134,7 @@ class Feed:
                 "not the key it was written with") from error
         if facility is not None and state["actor"]["facility"] != facility:
             return None
-        cls = _event_class(topic)
+        cls = event_class(topic)
         version = getattr(cls, "class_version", 1)
         if state.get("class_version", 1) < version:  # stored at an older schema: upcast through the domain
             event = self.decoder(Notification(id=position, originator_id=UUID(subject),
