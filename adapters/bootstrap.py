@@ -15,18 +15,24 @@ from collections.abc import Sequence
 from datetime import timedelta
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy.engine import Engine
 
 from adapters.credentials import Argon2Hasher, OpaqueTokens
+from adapters.integrations.destinations import Destinations
 from adapters.integrations.event_schemas import parse_types
 from adapters.integrations.feed import Feed
-from adapters.integrations.webhooks import check_url, new_secret
+from adapters.integrations.webhooks import new_secret
 from adapters.persistence.accounts import SqlAccountRepository
+from adapters.persistence.anonymous_refusals import AnonymousRefusalLog
+from adapters.persistence.cipher import ColumnCipher, column_cipher
 from adapters.persistence.engines import build_engine
+from adapters.persistence.event_chain import EventChain
 from adapters.persistence.event_store import event_store_env
 from adapters.persistence.migrate import status, upgrade
+from adapters.persistence.rate_limits import SqlRateLimits
+from adapters.persistence.read_audit import BufferedReadLog
 from adapters.persistence.security_log import SecurityLog
 from adapters.persistence.webhooks import SqlWebhookRepository
 from adapters.settings import Settings, load_settings
@@ -34,7 +40,8 @@ from domain.clock import Clock, utc_now
 from projections.projector import Projector
 from projections.reads import ReadModels
 from projections.view import View
-from workflows.accounts import AccountService
+from workflows.accounts import AccountService, SignInLimits
+from workflows.readers import ReadAudit
 from workflows.service import IncidentService
 from workflows.store import IncidentStore
 from workflows.webhooks import WebhookService
@@ -83,7 +90,7 @@ class Runtime:
 
     @cached_property
     def service(self) -> IncidentService:
-        return IncidentService(self.store, self.clock)
+        return IncidentService(self.store, self.clock, reads=self.read_log)
 
     # -- the events' database: accounts, security log, webhooks ---------------------------------------
 
@@ -94,33 +101,71 @@ class Runtime:
         return engine
 
     @cached_property
+    def cipher(self) -> ColumnCipher:
+        """The event store's keys for every other copy of patient data (views, webhooks, security log)."""
+        return column_cipher(self.settings)
+
+    @cached_property
     def accounts(self) -> AccountService:
-        return AccountService(SqlAccountRepository(self.engine), Argon2Hasher(), OpaqueTokens(), self.clock,
-                              timedelta(minutes=self.settings.token_minutes))
+        return AccountService(SqlAccountRepository(self.engine, self.security_log), Argon2Hasher(), OpaqueTokens(),
+                              self.clock,
+                              timedelta(minutes=self.settings.token_minutes), limits=SqlRateLimits(self.engine),
+                              sign_in_limits=SignInLimits(self.settings.sign_in_limit_per_user,
+                                                          self.settings.sign_in_limit_per_address))
+
+    @cached_property
+    def anonymous_refusals(self) -> AnonymousRefusalLog:
+        return AnonymousRefusalLog(self.engine)
 
     @cached_property
     def security_log(self) -> SecurityLog:
-        return SecurityLog(self.engine)
+        return SecurityLog(self.engine, self.cipher)
+
+    @cached_property
+    def event_chain(self) -> EventChain:
+        """The event log's hash chain (tamper evidence, docs/adr/0010-tamper-evidence.md)."""
+        return EventChain(self.engine, self.store.recorder)
+
+    def seal_written(self) -> int:
+        """Seal the events this process may have written (a short-lived command's last step); how many."""
+        return self.event_chain.seal() if "store" in vars(self) else 0
+
+    @cached_property
+    def read_log(self) -> BufferedReadLog:
+        """Who read which incident: written by a background thread in a server, at ``close()`` elsewhere."""
+        log = BufferedReadLog(self.engine, "http" if self.server else "cli")
+        if self.server:
+            log.start()
+        return log
+
+    @cached_property
+    def read_audit(self) -> ReadAudit:
+        return ReadAudit(self.read_log, self.service)
 
     @cached_property
     def webhook_queue(self) -> SqlWebhookRepository:
-        return SqlWebhookRepository(self.engine)
+        return SqlWebhookRepository(self.engine, self.cipher)
 
     @cached_property
     def webhooks(self) -> WebhookService:
-        return WebhookService(self.webhook_queue, self.clock, event_types=parse_types, check_url=check_url,
-                              new_secret=new_secret)
+        return WebhookService(self.webhook_queue, self.clock, event_types=parse_types,
+                              check_url=self.destinations.check_url, new_secret=new_secret)
 
     # -- integrations ----------------------------------------------------------------------------
 
     @cached_property
     def feed(self) -> Feed:
-        return Feed(self.store)
+        return Feed(self.store, reads=self.read_log, clock=self.clock)
 
     def webhook_worker(self, policy: DeliveryPolicy | None = None) -> WebhookWorker:
         from adapters.integrations.webhook_worker import WebhookWorker
 
-        return WebhookWorker(self.webhook_queue, self.feed, policy, self.clock)
+        return WebhookWorker(self.webhook_queue, self.feed, policy, self.clock, self.destinations)
+
+    @cached_property
+    def destinations(self) -> Destinations:
+        """Where webhooks may go: https to public addresses, and what the settings allow besides."""
+        return Destinations(self.settings.webhooks_allow_http_loopback, self.settings.webhook_networks)
 
     # -- the read models -------------------------------------------------------------------------
 
@@ -135,14 +180,15 @@ class Runtime:
     def projector_for(self, views: Sequence[View] | None = None, *, batch_size: int = 1000,
                       create_indexes: bool = True) -> Projector:
         """A projector of some views (default all) on this runtime's store and views' engine."""
-        projector = Projector(self.store, self.views_engine, views, batch_size=batch_size, clock=self.clock)
+        projector = Projector(self.store, self.views_engine, views, batch_size=batch_size, clock=self.clock,
+                              cipher=self.cipher)
         if create_indexes:  # not in a rebuild's workers: the rebuild indexes once it has loaded
             projector.ensure_indexes()  # a rebuild that was killed may have left some out
         return projector
 
     @cached_property
     def reads(self) -> ReadModels:
-        return ReadModels(self.projector, self.clock)
+        return ReadModels(self.projector, self.clock, reads=self.read_log)
 
     # -- schema ------------------------------------------------------------------------------------
 
@@ -153,14 +199,23 @@ class Runtime:
     # -- the end -----------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release what was built: engines' connections and the event store's."""
+        """Release what was built: engines' connections and the event store's (the read audit written first)."""
         built = vars(self)
+        try:
+            if "read_log" in built:
+                built.pop("read_log").close()
+        finally:  # a read audit that cannot be written (store down) still releases the rest
+            self._release(built)
+
+    @staticmethod
+    def _release(built: dict[str, Any]) -> None:
         for name in ("engine", "views_engine"):
             if name in built:
                 built.pop(name).dispose()
         if "store" in built:
             built.pop("store").close()
-        for name in ("service", "accounts", "security_log", "webhook_queue", "webhooks", "feed", "projector", "reads"):
+        for name in ("service", "accounts", "anonymous_refusals", "security_log", "webhook_queue", "webhooks", "feed", "projector", "reads",
+                     "read_audit", "event_chain"):
             built.pop(name, None)
 
     def __enter__(self) -> Self:

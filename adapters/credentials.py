@@ -4,6 +4,8 @@
   when the defaults change.
 - Tokens: 32 random bytes (URL-safe text), handed out once; only their SHA-256 is stored, so a
   stolen table holds no usable token.
+- One-time passwords (a security administrator's reset): 20 characters from an alphabet without
+  look-alikes (about 100 bits), in groups of five to read out; stored only as their Argon2id hash.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class Argon2Hasher:
         return self._hasher.check_needs_rehash(password_hash)
 
 
+ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no i, l, o, 0, 1
+
+
 class OpaqueTokens:
     """``workflows.accounts.BearerTokens``: random tokens, stored as their SHA-256."""
 
@@ -42,3 +47,7 @@ class OpaqueTokens:
 
     def digest(self, token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+    def one_time_password(self) -> str:
+        groups = ("".join(secrets.choice(ONE_TIME_ALPHABET) for _ in range(5)) for _ in range(4))
+        return "-".join(groups)

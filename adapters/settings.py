@@ -15,10 +15,11 @@ from base64 import b64decode
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_serializer, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_serializer, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 from sqlalchemy.engine import URL, make_url
@@ -114,10 +115,46 @@ class Settings(BaseSettings):
         default=None,
         description="Base64 of 16, 24 or 32 random bytes (`nimrs keygen` makes one): every event payload is "
                     "encrypted at rest (AES-GCM, compressed first). Keep it: without it the events cannot be read. "
-                    "Unset: not encrypted.")
+                    "Unset: not encrypted. Also encrypts the other copies of patient data: the views' columns "
+                    "that hold patient details, webhook delivery payloads and signing secrets, security log details.")
+    cipher_old_keys: SecretStr | None = Field(
+        default=None,
+        description="After a key rotation: the earlier keys, comma-separated, newest first. What they encrypted "
+                    "stays readable (each is tried in turn); everything new is encrypted with `NIMRS_CIPHER_KEY`. "
+                    "`nimrs keys rotate` re-encrypts all but the append-only event log with the new key.")
+    webhooks_allow_http_loopback: bool = Field(
+        default=False,
+        description="Let webhooks go to this machine (`localhost`, 127.0.0.0/8, ::1), over plain http too: for "
+                    "tests and demos only. Unset: webhook URLs must be https, and deliveries to loopback are refused.")
+    webhooks_allowed_networks: str | None = Field(
+        default=None,
+        description="Comma-separated networks (e.g. `10.20.0.0/16,fd12::/64`) that webhook deliveries may reach "
+                    "although private, link-local or reserved (a receiver inside your network). Loopback needs "
+                    "`NIMRS_WEBHOOKS_ALLOW_HTTP_LOOPBACK`. Unset: only public addresses.")
+    checkpoint_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of at least 16 random bytes (`nimrs keygen` makes one): signs (HMAC-SHA256) the "
+                    "checkpoints of the event log's hash chain that `nimrs checkpoint export` writes and "
+                    "`nimrs verify --from-checkpoint` checks. Keep it away from the database's administrators. "
+                    "Unset: checkpoints cannot be exported or checked (the chain itself is kept regardless).")
     token_minutes: int = Field(
         default=DEFAULT_TOKEN_MINUTES,
         description="How long a bearer token from `POST /auth/token` lasts, in minutes (1-1440; 480 is 8 hours).")
+    sign_in_limit_per_user: int = Field(
+        default=10, ge=1, le=100_000,
+        description="Sign-in attempts (and own password changes) allowed per user name per minute, from anywhere; "
+                    "more are refused with 429 and `Retry-After`. Kept in the database: every server process "
+                    "shares the count.")
+    sign_in_limit_per_address: int = Field(
+        default=30, ge=1, le=100_000,
+        description="Sign-in attempts allowed per client address per minute, whatever the user names (kept in "
+                    "the database, shared by every server process). Behind a proxy, run the server with uvicorn's "
+                    "`--forwarded-allow-ips` so the client's address, not the proxy's, is counted.")
+    anonymous_limit_per_address: int = Field(
+        default=60, ge=1, le=100_000,
+        description="Refused requests without a valid token (401) allowed per client address per minute before "
+                    "further ones from it are refused with 429 and `Retry-After`. Counted in each server process: "
+                    "with N processes an address gets at most N times this.")
     user: str | None = Field(
         default=None,
         description="Who acts on the command line when a command's `--as` is not given (a user of `nimrs users add`).")
@@ -150,12 +187,37 @@ class Settings(BaseSettings):
     def _cipher_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return None
-        try:
-            size = len(b64decode(value.get_secret_value().encode()))
-        except (binascii.Error, ValueError):
-            size = 0
-        if size not in (16, 24, 32):
+        if _key_size(value.get_secret_value()) not in (16, 24, 32):
             raise _Problem("must be base64 of 16, 24 or 32 random bytes (`nimrs keygen` makes one)")
+        return value
+
+    @field_validator("cipher_old_keys")
+    @classmethod
+    def _cipher_old_keys(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            return None
+        keys = [key.strip() for key in value.get_secret_value().split(",") if key.strip()]
+        if not all(_key_size(key) in (16, 24, 32) for key in keys):
+            raise _Problem("must be comma-separated keys, each base64 of 16, 24 or 32 random bytes")
+        if info.data.get("cipher_key", "invalid") is None:
+            raise _Problem("needs NIMRS_CIPHER_KEY, the newest key, set too")
+        return value
+
+    @field_validator("webhooks_allowed_networks")
+    @classmethod
+    def _webhook_networks(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                _networks(value)
+            except ValueError as error:
+                raise _Problem(f"must be comma-separated networks such as 10.20.0.0/16: {error}") from None
+        return value
+
+    @field_validator("checkpoint_key")
+    @classmethod
+    def _checkpoint_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and _key_size(value.get_secret_value()) < 16:
+            raise _Problem("must be base64 of at least 16 random bytes (`nimrs keygen` makes one)")
         return value
 
     @field_validator("token_minutes", mode="before")
@@ -188,6 +250,19 @@ class Settings(BaseSettings):
         return database.set(database=str(path.with_name(path.stem + "-views" + (path.suffix or ".db"))))
 
     @property
+    def webhook_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """Private networks webhook deliveries may reach (``NIMRS_WEBHOOKS_ALLOWED_NETWORKS``)."""
+        return _networks(self.webhooks_allowed_networks or "")
+
+    @property
+    def checkpoint_signing_key(self) -> bytes:
+        """The key that signs checkpoints; ``ValidationFailed`` (exit 3) when ``NIMRS_CHECKPOINT_KEY`` is unset."""
+        if self.checkpoint_key is None:
+            raise ValidationFailed(f"{env_name('checkpoint_key')} is not set: checkpoints are signed with it "
+                                   "(`nimrs keygen` makes one)")
+        return b64decode(self.checkpoint_key.get_secret_value().encode())
+
+    @property
     def store_kind(self) -> str:
         return "sqlite" if is_sqlite(self.database) else "postgres"
 
@@ -202,6 +277,17 @@ class Settings(BaseSettings):
     def _shown(self, value: str | None) -> str | None:
         """Dumped (for logs, JSON) without passwords, as the repr leaves the URLs out altogether."""
         return None if value is None else shown_url(value)
+
+
+def _key_size(key: str) -> int:
+    try:
+        return len(b64decode(key.encode()))
+    except (binascii.Error, ValueError):
+        return 0
+
+
+def _networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
 
 
 class _Problem(ValueError):
@@ -246,7 +332,9 @@ def settings_markdown() -> str:
     rows = ["| variable | type | default | what it sets |", "|---|---|---|---|"]
     for name, field in Settings.model_fields.items():
         kind = {"database_url": "URL", "views_url": "URL", "bench_postgres_url": "URL", "cipher_key": "secret",
-                "token_minutes": "minutes"}.get(name, "text")
+                "cipher_old_keys": "secrets", "checkpoint_key": "secret", "token_minutes": "minutes", "webhooks_allow_http_loopback": "true/false",
+                "webhooks_allowed_networks": "networks", "sign_in_limit_per_user": "per minute",
+                "sign_in_limit_per_address": "per minute", "anonymous_limit_per_address": "per minute"}.get(name, "text")
         default = "unset" if field.default is None else f"`{field.default}`"
         rows.append(f"| `{env_name(name)}` | {kind} | {default} | {field.description} |")
     tests = ["| variable | what it sets |", "|---|---|"]

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from domain.errors import ValidationFailed
+from domain.moments import require_askable
 
 LOCAL_ZONE = ZoneInfo("America/New_York")
 
@@ -75,14 +76,17 @@ class Deadline:
         return result
 
 
-def parse_moment(text: str, what: str = "a time") -> datetime:
+def parse_moment(text: str, what: str = "a time", *, now: datetime) -> datetime:
     """A moment a person typed: ISO 8601 with an offset; without one, New York time; a bare date
-    (``2026-03-01``) means the end of that day in New York ("what was overdue on March 1")."""
+    (``2026-03-01``) means the end of that day in New York ("what was overdue on March 1").
+    It must lie in the range a query may ask about (``domain.moments``)."""
     value = text.strip()
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time.max, tzinfo=LOCAL_ZONE)
-        moment = datetime.fromisoformat(value)
+            moment = datetime.combine(date.fromisoformat(value), time.max, tzinfo=LOCAL_ZONE)
+        else:
+            moment = datetime.fromisoformat(value)
     except ValueError:
         raise ValidationFailed(f"{what} must be an ISO 8601 date or date and time, got {text!r}") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL_ZONE)
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL_ZONE)
+    return require_askable(moment, what, now)

@@ -7,21 +7,33 @@ so that years of stored events decode without the classes that wrote them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from domain.deadlines import require_aware
 from domain.errors import ValidationFailed
+from domain.moments import require_happened
 from domain.severity import SERIOUS_HARM_BASES, check_rating
 from domain.taxonomy import RuleSet
 from domain.vocabulary import MAX_AGE
 
 MAX_TEXT = 20_000
 
-Checker = Callable[[str, Any, RuleSet], Any]
 
 
-def text(field: str, value: Any, _rules: RuleSet) -> str:
+@dataclass(frozen=True)
+class Checking:
+    """What a field's check may need besides its value: the incident's rule set, and the time now."""
+
+    rules: RuleSet
+    now: datetime
+
+
+Checker = Callable[[str, Any, Checking], Any]
+
+
+def text(field: str, value: Any, _checking: Checking) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationFailed(f"{field} must be non-empty text")
     if len(value) > MAX_TEXT:
@@ -29,46 +41,46 @@ def text(field: str, value: Any, _rules: RuleSet) -> str:
     return value.strip()
 
 
-def flag(field: str, value: Any, _rules: RuleSet) -> bool:
+def flag(field: str, value: Any, _checking: Checking) -> bool:
     if not isinstance(value, bool):
         raise ValidationFailed(f"{field} must be true or false, got {value!r}")
     return value
 
 
-def moment(field: str, value: Any, _rules: RuleSet) -> str:
+def moment(field: str, value: Any, checking: Checking) -> str:
     try:
         parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         parsed = None
     if parsed is None:
         raise ValidationFailed(f"{field} must be an ISO 8601 date and time with offset, got {value!r}")
-    return require_aware(parsed, field).isoformat()
+    return require_happened(require_aware(parsed, field), field, checking.now).isoformat()
 
 
-def rating(field: str, value: Any, _rules: RuleSet) -> int:
+def rating(field: str, value: Any, _checking: Checking) -> int:
     return check_rating(field.removesuffix("_rating"), value)
 
 
-def code(field: str, value: Any, rules: RuleSet) -> str:
+def code(field: str, value: Any, checking: Checking) -> str:
     if not isinstance(value, str):
         raise ValidationFailed(f"{field} must be a taxonomy code, got {value!r}")
-    rules.entry(value)  # raises ValidationFailed naming the code and rule set
+    checking.rules.entry(value)  # raises ValidationFailed naming the code and rule set
     return value
 
 
-def basis(field: str, value: Any, _rules: RuleSet) -> str:
+def basis(field: str, value: Any, _checking: Checking) -> str:
     if value not in SERIOUS_HARM_BASES:
         raise ValidationFailed(f"{field} must be one of {', '.join(SERIOUS_HARM_BASES)}, got {value!r}")
     return str(value)
 
 
-def names(field: str, value: Any, rules: RuleSet) -> list[str]:
+def names(field: str, value: Any, checking: Checking) -> list[str]:
     if not isinstance(value, list):
         raise ValidationFailed(f"{field} must be a list (empty if none)")
-    return [text(f"{field}[{i}]", item, rules) for i, item in enumerate(value)]
+    return [text(f"{field}[{i}]", item, checking) for i, item in enumerate(value)]
 
 
-def clients(field: str, value: Any, rules: RuleSet) -> list[dict[str, Any]]:
+def clients(field: str, value: Any, checking: Checking) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not value:
         raise ValidationFailed(f"{field} must list at least one client with client_id and age")
     result = []
@@ -78,14 +90,14 @@ def clients(field: str, value: Any, rules: RuleSet) -> list[dict[str, Any]]:
         age = item.get("age")
         if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE:
             raise ValidationFailed(f"{field}[{i}].age must be a whole number from 0 to {MAX_AGE}, got {age!r}")
-        client = {"client_id": text(f"{field}[{i}].client_id", item.get("client_id"), rules), "age": age}
+        client = {"client_id": text(f"{field}[{i}].client_id", item.get("client_id"), checking), "age": age}
         if "role" in item:
-            client["role"] = text(f"{field}[{i}].role", item["role"], rules)
+            client["role"] = text(f"{field}[{i}].role", item["role"], checking)
         result.append(client)
     return result
 
 
-def notifications(field: str, value: Any, rules: RuleSet) -> list[dict[str, str]]:
+def notifications(field: str, value: Any, checking: Checking) -> list[dict[str, str]]:
     if not isinstance(value, list):
         raise ValidationFailed(f"{field} must be a list (empty if none)")
     result = []
@@ -93,8 +105,8 @@ def notifications(field: str, value: Any, rules: RuleSet) -> list[dict[str, str]
         if not isinstance(item, dict) or set(item) != {"party", "notified_at"}:
             raise ValidationFailed(f"{field}[{i}] must be an object with party and notified_at")
         result.append({
-            "party": text(f"{field}[{i}].party", item["party"], rules),
-            "notified_at": moment(f"{field}[{i}].notified_at", item["notified_at"], rules),
+            "party": text(f"{field}[{i}].party", item["party"], checking),
+            "notified_at": moment(f"{field}[{i}].notified_at", item["notified_at"], checking),
         })
     return result
 
@@ -110,8 +122,9 @@ SCREENS: Mapping[str, Mapping[str, Checker]] = {
 REQUIRED = tuple(name for fields in SCREENS.values() for name in fields if name != "serious_harm_basis")
 
 
-def validate_screen(screen: str, fields: Mapping[str, Any], rules: RuleSet) -> dict[str, Any]:
-    """Check one screen's fields; every problem is listed in one error."""
+def validate_screen(screen: str, fields: Mapping[str, Any], rules: RuleSet, now: datetime) -> dict[str, Any]:
+    """Check one screen's fields (times against ``now``: ``domain.moments``); every problem is listed in one error."""
+    checking = Checking(rules, now)
     if screen not in SCREENS:
         raise ValidationFailed(f"unknown screen {screen!r}; expected one of: {', '.join(SCREENS)}")
     if not isinstance(fields, Mapping) or not fields:
@@ -124,7 +137,7 @@ def validate_screen(screen: str, fields: Mapping[str, Any], rules: RuleSet) -> d
             problems.append(f"{name} is not a field of screen {screen!r} (fields: {', '.join(checkers)})")
             continue
         try:
-            clean[name] = checkers[name](name, value, rules)
+            clean[name] = checkers[name](name, value, checking)
         except ValidationFailed as error:
             problems.append(error.message)
     if problems:

@@ -30,6 +30,17 @@ class NotFound(NimrsError):
     kind = "not_found"
 
 
+class IncidentNotFound(NotFound):
+    """No such incident, or one outside the caller's facility: the same words either way.
+
+    Adapters may say it again naming the reference the user typed (a JC case number or an id).
+    """
+
+    def __init__(self, incident_id: object) -> None:
+        super().__init__(f"incident {incident_id} not found")
+        self.incident_id = incident_id
+
+
 class Unauthenticated(NimrsError):
     """No valid credentials: a wrong password, or a missing, unknown or expired token (HTTP 401)."""
 
@@ -58,3 +69,17 @@ class Conflict(NimrsError):
     """A concurrent or duplicate write (stale version, re-delivered content that differs)."""
 
     kind = "conflict"
+
+
+class StaleVersion(Conflict):
+    """The caller's expected version is not the incident's (HTTP 412 for a failed If-Match; CLI exit 6)."""
+
+
+class TooManyRequests(NimrsError):
+    """Too many attempts from one client or at one user name in a short time (HTTP 429 with Retry-After)."""
+
+    kind = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = max(1, retry_after_seconds)

@@ -25,6 +25,7 @@ from domain.deadlines import Deadline
 from domain.details import missing_for_submission, validate_screen, youngest_age
 from domain.errors import ValidationFailed
 from domain.lifecycle import INITIAL_STATE, Creation, State, Step, next_state
+from domain.moments import require_happened
 from domain.reportability import Classification, Facts, classify
 from domain.rules import rule_set
 from domain.taxonomy import RuleSet
@@ -196,6 +197,7 @@ class Incident(Aggregate):
 
     @classmethod
     def receive(cls, report: VpcrReport, actor: Actor, at: datetime) -> Incident:
+        require_happened(report.jc_reported_at, "jc_reported_at", at)
         return cls._create(
             cls.VpcrReportReceived, id=report.incident_id, timestamp=at, actor=actor.as_dict(), **report.as_event_fields()
         )
@@ -270,11 +272,12 @@ class Incident(Aggregate):
 
     def record_details(self, actor: Actor, at: datetime, screen: str, fields: dict[str, Any]) -> None:
         next_state(self, Step.RECORD_DETAILS)
-        self._details_recorded(actor=actor.as_dict(), screen=screen, fields=self._changed(screen, fields), timestamp=at)
+        self._details_recorded(actor=actor.as_dict(), screen=screen, fields=self._changed(screen, fields, at),
+                               timestamp=at)
 
     def amend(self, actor: Actor, at: datetime, screen: str, fields: dict[str, Any], reason: str) -> None:
         next_state(self, Step.AMEND)
-        clean = self._changed(screen, fields)
+        clean = self._changed(screen, fields, at)
         self._amended(actor=actor.as_dict(), screen=screen, fields=clean, reason=_reason(reason, "amend"), timestamp=at)
         self._set_new_deadlines(actor, at)
 
@@ -308,8 +311,8 @@ class Incident(Aggregate):
         to_state = next_state(self, Step.REOPEN).value
         self._reopened(actor=actor.as_dict(), to_state=to_state, reason=_reason(reason, "reopen"), timestamp=at)
 
-    def _changed(self, screen: str, fields: dict[str, Any]) -> dict[str, Any]:
-        clean = validate_screen(screen, fields, self.rules)
+    def _changed(self, screen: str, fields: dict[str, Any], at: datetime) -> dict[str, Any]:
+        clean = validate_screen(screen, fields, self.rules, at)
         changed = {k: v for k, v in clean.items() if self.details.get(k, object()) != v}
         if not changed:
             raise ValidationFailed(f"nothing to record: screen {screen!r} already holds these values")

@@ -8,10 +8,40 @@ entry does not qualify it says why, and names any alternative type that would.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from domain.errors import ValidationFailed
-from domain.taxonomy import ClockRule, RuleSet, TaxonomyEntry
+from domain.taxonomy import ClockRule, ClockRuleRecord, RuleSet, TaxonomyEntry
 from domain.vocabulary import MAX_AGE, Harm, Location, Route, Setting
+
+
+class FactsRecord(TypedDict):
+    setting: str
+    on_premises_or_supervised: bool
+    serious_harm: bool
+    age: int | None
+
+
+class AlternativeRecord(TypedDict):
+    code: str
+    route: str
+    reason: str
+
+
+class ClassificationRecord(TypedDict):
+    """The reporting route, clocks and steps the chart gives an incident type on the facts, and why."""
+
+    code: str
+    type: str
+    subtype: str | None
+    rule_set: str
+    chart: str
+    facts: FactsRecord
+    route: str
+    clocks: list[ClockRuleRecord]
+    steps: list[str]
+    reasons: list[str]
+    alternatives: list[AlternativeRecord]
 
 
 @dataclass(frozen=True)
@@ -25,7 +55,7 @@ class Facts:
         if self.age is not None and (isinstance(self.age, bool) or not 0 <= self.age <= MAX_AGE):
             raise ValidationFailed(f"age must be a whole number from 0 to {MAX_AGE}, got {self.age!r}")
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> FactsRecord:
         return {
             "setting": self.setting.value,
             "on_premises_or_supervised": self.on_premises_or_supervised,
@@ -58,7 +88,7 @@ class Classification:
     def steps(self) -> tuple[str, ...]:
         return self.rules.steps(self.entry, self.route)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> ClassificationRecord:
         return {
             "code": self.entry.code,
             "type": self.entry.type,

@@ -1,6 +1,7 @@
 """Severity ratings (earlier chart) and the definition of serious injury or harm (current chart)."""
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from domain.errors import ValidationFailed
 
@@ -71,8 +72,32 @@ def check_rating(factor: str, value: object) -> int:
     return value
 
 
-def as_dict() -> dict[str, object]:
-    def ratings(rows: tuple[Rating, ...]) -> list[dict[str, object]]:
+class RatingRecord(TypedDict):
+    value: int
+    label: str
+    descriptors: list[str]
+
+
+class RatingScale(TypedDict):
+    guidance: str
+    ratings: list[RatingRecord]
+
+
+class SeriousHarmDefinition(TypedDict):
+    definition: str
+    bases: dict[str, str]  # basis: what it covers
+
+
+class SeverityScales(TypedDict):
+    """The harm and risk ratings (chart 001) and the definition of serious injury or harm (chart 002)."""
+
+    harm: RatingScale
+    risk: RatingScale
+    serious_injury_or_harm: SeriousHarmDefinition
+
+
+def as_dict() -> SeverityScales:
+    def ratings(rows: tuple[Rating, ...]) -> list[RatingRecord]:
         return [{"value": r.value, "label": r.label, "descriptors": list(r.descriptors)} for r in rows]
 
     return {

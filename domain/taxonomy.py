@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from domain.errors import ValidationFailed
 from domain.vocabulary import (
@@ -22,12 +23,37 @@ from domain.vocabulary import (
 )
 
 
+# What ``as_dict`` returns: the standard library's TypedDict (the domain imports nothing else); the HTTP
+# adapter documents these in OpenAPI (``adapters.http.schemas``).
+class ClockRuleRecord(TypedDict):
+    name: str
+    days: int
+
+
+class TaxonomyRecord(TypedDict):
+    """One type/subtype row of a chart: its reporting route in each program setting, conditions and clocks."""
+
+    code: str
+    category: str
+    type: str
+    subtype: str | None
+    route: str
+    routes_by_setting: dict[str, str]
+    harm: str
+    location: str
+    under_age: dict[str, int]
+    clocks: list[ClockRuleRecord]
+    definition: str
+    chart: str
+    alternatives: list[str]
+
+
 @dataclass(frozen=True)
 class ClockRule:
     name: ClockName
     days: int
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> ClockRuleRecord:
         return {"name": self.name.value, "days": self.days}
 
 
@@ -63,7 +89,7 @@ class TaxonomyEntry:
         """Clocks run only on the entry's own route (an outpatient death reports to OMH only)."""
         return self.clocks if route is self.route else ()
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> TaxonomyRecord:
         return {
             "code": self.code,
             "category": self.category.value,

@@ -14,6 +14,7 @@ from uuid import UUID, uuid5
 
 from domain.deadlines import require_aware
 from domain.errors import NimrsError, ValidationFailed
+from domain.moments import require_happened
 from domain.rules import DEFAULT_RULE_SET, rule_set
 from domain.vocabulary import parse_setting
 
@@ -51,8 +52,12 @@ class VpcrReport:
         return incident_id_for_case(self.jc_case_number)
 
     @classmethod
-    def from_mapping(cls, data: Any, *, where: str = "VPCR report") -> VpcrReport:
-        """Parse one report; every problem is named in one error, nothing is half-accepted."""
+    def from_mapping(cls, data: Any, *, where: str = "VPCR report", now: datetime | None = None) -> VpcrReport:
+        """Parse one report; every problem is named in one error, nothing is half-accepted.
+
+        Given ``now``, jc_reported_at must also lie in the plausible range (``domain.moments``);
+        receiving the report checks it again in any case.
+        """
         if not isinstance(data, Mapping):
             raise ValidationFailed(f"{where} must be a JSON object with fields: {', '.join(FIELDS)}")
         problems = [f"missing field {name}" for name in FIELDS if name not in data]
@@ -63,10 +68,10 @@ class VpcrReport:
                 problems.append(f"{name} must be non-empty text")
         if problems:
             raise ValidationFailed(f"{where} is malformed", problems=problems)
-        return cls._checked(values, data.get("rule_set", DEFAULT_RULE_SET), where)
+        return cls._checked(values, data.get("rule_set", DEFAULT_RULE_SET), where, now)
 
     @classmethod
-    def _checked(cls, values: dict[str, str], rules_name: Any, where: str) -> VpcrReport:
+    def _checked(cls, values: dict[str, str], rules_name: Any, where: str, now: datetime | None) -> VpcrReport:
         problems = []
         case = values["jc_case_number"].strip()
         if not CASE_NUMBER.match(case):
@@ -76,6 +81,14 @@ class VpcrReport:
         except ValueError as error:
             problems.append(f"jc_reported_at must be an ISO 8601 date and time with offset ({error})")
             reported_at = None
+        except ValidationFailed as error:
+            problems.append(error.message)
+            reported_at = None
+        if reported_at is not None and now is not None:
+            try:
+                require_happened(reported_at, "jc_reported_at", now)
+            except ValidationFailed as error:
+                problems.append(error.message)
         for check in (
             lambda: parse_setting(values["setting"]),
             lambda: rule_set(str(rules_name)).entry(values["reported_type"]),

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from typing_extensions import TypedDict
 
 from domain.incident import DETAILS_CHANGED, Incident
+from projections.encryption import PLAIN, FieldCipher
 from projections.schema import UtcDateTime, metadata
 from projections.view import Logged, Rows, View, Write
 
@@ -36,6 +37,7 @@ entries = Table(
     Column("event_type", String(48), nullable=False),
     Column("state_before", String(32), nullable=True),
     Column("state_after", String(32), nullable=False),
+    # Patient details: encrypted when a key is set (``projections.encryption``).
     Column("changes", Text, nullable=False),  # JSON: {field: [old, new]}
     Column("reason", Text, nullable=True),
     Index("ix_audit_incident", "incident_id", "version"),
@@ -47,7 +49,7 @@ incidents = Table(
     Column("incident_id", String(36), primary_key=True),
     Column("facility", String(64), nullable=False),
     Column("state", String(32), nullable=False),
-    Column("fields", Text, nullable=False),  # JSON: the incident's field values, for "old value"
+    Column("fields", Text, nullable=False),  # JSON: the incident's field values, for "old value"; encrypted too
 )
 CSV_COLUMNS = ("position", "incident_id", "version", "facility", "recorded_at", "actor_id", "actor_facility",
                "actor_level", "event_type", "state_before", "state_after", "changes", "reason")
@@ -144,38 +146,46 @@ class AuditView(View):
     name = "audit"
     tables = (entries, incidents)
 
-    def __init__(self) -> None:
+    def __init__(self, cipher: FieldCipher = PLAIN) -> None:
         self.entries = Rows(entries)
         self.incidents = Rows(incidents)
+        self.cipher = cipher
 
     def apply(self, connection: Connection, batch: Sequence[Logged]) -> list[Write]:
+        encrypt, decrypt = self.cipher.encrypt, self.cipher.decrypt
         touched = {item.key for item in batch}
         loaded = self.incidents.load(connection, touched)
-        known = {key: Known(r[0]["facility"], r[0]["state"], orjson.loads(r[0]["fields"])) for key, r in loaded.items()}
+        known = {key: Known(r[0]["facility"], r[0]["state"], orjson.loads(decrypt(r[0]["fields"])))
+                 for key, r in loaded.items()}
         new_entries = []
         for item in batch:
             row, known[item.key] = audit_entry(item.event, known.get(item.key, Known()), item.name, item.key)
             row["position"] = item.position
-            row["changes"] = dumps(row["changes"])
+            # Once per event: only what can hold patient details, and nothing to hide in no change at all.
+            row["changes"] = encrypt(dumps(row["changes"])) if row["changes"] else "{}"
+            if row["reason"] is not None:
+                row["reason"] = encrypt(row["reason"])
             new_entries.append(row)
         dialect = connection.dialect.name
         return [self.entries.upsert(dialect, new_entries, insert_only=True),
                 self.incidents.upsert(dialect, [
                     {"incident_id": key, "facility": known[key].facility, "state": known[key].state,
-                     "fields": dumps(known[key].fields)} for key in touched])]
+                     "fields": encrypt(dumps(known[key].fields))} for key in touched])]
 
 
-def as_output(row: Any) -> AuditEntry:
+def as_output(row: Any, cipher: FieldCipher = PLAIN) -> AuditEntry:
     record = dict(row)
     record["recorded_at"] = record["recorded_at"].isoformat()
     if isinstance(record["changes"], str):
-        record["changes"] = orjson.loads(record["changes"])
+        record["changes"] = orjson.loads(cipher.decrypt(record["changes"]))
+    if record["reason"] is not None:
+        record["reason"] = cipher.decrypt(record["reason"])
     return record  # type: ignore[return-value]
 
 
 def query(connection: Connection, *, facility: str, incident_id: str | None = None, actor_id: str | None = None,
           since: datetime | None = None, until: datetime | None = None, limit: int | None = 1000,
-          ) -> list[AuditEntry]:
+          cipher: FieldCipher = PLAIN) -> list[AuditEntry]:
     """Audit rows of one facility's incidents, oldest first, filtered by incident, actor and time."""
     statement = select(entries).where(entries.c.facility == facility)
     if incident_id is not None:
@@ -187,7 +197,7 @@ def query(connection: Connection, *, facility: str, incident_id: str | None = No
     if until is not None:
         statement = statement.where(entries.c.recorded_at <= until)
     statement = statement.order_by(entries.c.recorded_at, entries.c.position).limit(limit)
-    return [as_output(row) for row in connection.execute(statement).mappings()]
+    return [as_output(row, cipher) for row in connection.execute(statement).mappings()]
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:

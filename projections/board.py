@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NotRequired
 
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table, bindparam, func, select
 from sqlalchemy.engine import Connection
@@ -53,12 +53,12 @@ open_clocks = Table(
 DUE_COLUMN = {ClockName.REPORT_OF_DEATH.value: "report_of_death_due", ClockName.INVESTIGATION.value: "investigation_due"}
 
 
-class StateCount(TypedDict, total=False):
+class StateCount(TypedDict):
     state: str
     count: int
     oldest_since: str | None
     longest_hours_in_state: float | None
-    oldest_incident_id: str  # present when some incident is in the state (closed excepted)
+    oldest_incident_id: NotRequired[str]  # present when some incident is in the state (closed excepted)
 
 
 class OldestWaiting(TypedDict):
@@ -87,15 +87,15 @@ class InState(TypedDict):
     hours_in_state: float
 
 
-class Board(TypedDict, total=False):
+class Board(TypedDict):
     """The supervisor's board of one facility."""
 
     facility: str
     as_of: str
     states: list[StateCount]
     jc_import_queue: QueueSummary
-    clocks: dict[str, ClockCounts]
-    incidents: list[InState]  # with ``state=``: the incidents in that state, longest waiting first
+    clocks: dict[str, ClockCounts]  # clock name: counts
+    incidents: NotRequired[list[InState]]  # with ``state=``: the incidents in that state, longest waiting first
 
 
 def _utc(moment: datetime) -> datetime:

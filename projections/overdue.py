@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Index, Integer, String, Table, bindparam, or_, select
+from sqlalchemy import Column, Index, Integer, String, Table, Text, bindparam, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 from typing_extensions import TypedDict
@@ -22,6 +22,7 @@ from domain.deadlines import Deadline, local_date
 from domain.errors import ValidationFailed
 from domain.incident import DETAILS_CHANGED, Incident
 from domain.vocabulary import ClockName
+from projections.encryption import PLAIN, FieldCipher
 from projections.schema import UtcDateTime, metadata
 from projections.view import Logged, Rows, View, Write
 
@@ -30,7 +31,7 @@ clocks = Table(
     Column("incident_id", String(36), primary_key=True),
     Column("clock", String(24), primary_key=True),
     Column("facility", String(64), nullable=False),
-    Column("program", String(200), nullable=False),
+    Column("program", Text, nullable=False),  # free text: encrypted when a key is set (``projections.encryption``)
     Column("jc_case_number", String(64), nullable=True),
     Column("code", String(64), nullable=False),
     Column("days", Integer, nullable=False),
@@ -50,7 +51,7 @@ incidents = Table(
     "view_overdue_incidents", metadata,
     Column("incident_id", String(36), primary_key=True),
     Column("facility", String(64), nullable=False),
-    Column("program", String(200), nullable=False),
+    Column("program", Text, nullable=False),  # encrypted as in the clocks
     Column("jc_case_number", String(64), nullable=True),
     Column("code", String(64), nullable=False),
     Column("first_closed_at", UtcDateTime, nullable=True),
@@ -88,9 +89,10 @@ class OverdueView(View):
     name = "overdue"
     tables = (clocks, incidents)
 
-    def __init__(self) -> None:
+    def __init__(self, cipher: FieldCipher = PLAIN) -> None:
         self.incident_rows = Rows(incidents)
         self.clock_rows = Rows(clocks)
+        self.cipher = cipher
 
     def apply(self, connection: Connection, batch: Sequence[Logged]) -> list[Write]:
         wanted = {item.key for item in batch if isinstance(item.event, NEEDS_INCIDENT)}
@@ -99,7 +101,9 @@ class OverdueView(View):
         dirty: set[str] = set()
         for _, key, _, event in batch:
             if isinstance(event, Incident.Created):
-                known[key] = {"incident_id": key, "facility": event.facility, "program": event.program,
+                # Encrypted once, when the incident is created: its rows carry the stored text from then on.
+                program = self.cipher.encrypt(event.program)
+                known[key] = {"incident_id": key, "facility": event.facility, "program": program,
                               "jc_case_number": getattr(event, "jc_case_number", None), "code": event.incident_code,
                               "first_closed_at": None, "report_of_death_at": None}
                 dirty.add(key)
@@ -171,7 +175,8 @@ def _statement(status: str, current: bool, by_facility: bool, by_clock: bool) ->
 
 
 def page(connection: Connection, *, facility: str | None, as_of: datetime, current: bool, status: str = "overdue",
-         clock: str | None = None, soon_days: int = 2, limit: int = 50, offset: int = 0) -> list[OverdueClock]:
+         clock: str | None = None, soon_days: int = 2, limit: int = 50, offset: int = 0,
+         cipher: FieldCipher = PLAIN) -> list[OverdueClock]:
     """Clocks as they stood at ``as_of``, most overdue first (met ones: most recently met first).
 
     ``current`` says that ``as_of`` is at or after every event the view has applied, so a
@@ -188,10 +193,11 @@ def page(connection: Connection, *, facility: str | None, as_of: datetime, curre
     parameters = {"as_of": as_of, "soon_end": as_of + soon, "facility": facility, "clock": clock, "limit": limit,
                   "offset": offset}
     today = local_date(as_of)
-    return [_as_output(row, as_of, today, soon) for row in connection.execute(statement, parameters).mappings().all()]
+    return [_as_output(row, as_of, today, soon, cipher)
+            for row in connection.execute(statement, parameters).mappings().all()]
 
 
-def _as_output(row: Any, as_of: datetime, today: date, soon: timedelta) -> OverdueClock:
+def _as_output(row: Any, as_of: datetime, today: date, soon: timedelta, cipher: FieldCipher) -> OverdueClock:
     deadline = Deadline(row["clock"], row["days"], row["start_at"], row["due_at"])
     met_at = row["met_at"] if row["met_at"] is not None and row["met_at"] <= as_of else None
     status = deadline.status(met_at, as_of, today)
@@ -199,7 +205,8 @@ def _as_output(row: Any, as_of: datetime, today: date, soon: timedelta) -> Overd
         status["status"] = "due_soon"
     return {
         "incident_id": row["incident_id"], "jc_case_number": row["jc_case_number"], "facility": row["facility"],
-        "program": row["program"], "code": row["code"], "clock": row["clock"], "set_at": row["set_at"].isoformat(),
+        "program": cipher.decrypt(row["program"]), "code": row["code"], "clock": row["clock"],
+        "set_at": row["set_at"].isoformat(),
         **{k: status[k] for k in ("status", "days", "start", "due", "met_at", "days_late", "days_left")},  # type: ignore[typeddict-item]
     }
 

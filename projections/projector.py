@@ -7,6 +7,7 @@ with a compare-and-set, so a batch another projector already applied rolls back 
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -16,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from eventsourcing.persistence import MapperDeserialisationError, Notification
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.schema import CreateTable
 
@@ -25,20 +26,23 @@ from domain.errors import NotFound, StoredEventsUnreadable
 from projections.audit import AuditView
 from projections.board import BoardView
 from projections.decoding import LeanDecoder
+from projections.encryption import PLAIN, FieldCipher
 from projections.overdue import OverdueView
-from projections.schema import positions
+from projections.schema import failures, positions
 from projections.statistics import StatisticsView
-from projections.view import Logged, View, execute
+from projections.view import Logged, View, Write, execute
 from workflows.store import IncidentStore
 
 OUR_TOPICS = "nimrs.Incident."
+log = logging.getLogger("nimrs.projector")
 Progress = Callable[[int, int], None]  # (events applied so far, events to apply in all)
 
 
 SUBSCRIPTION_CHECK_SECONDS = 1.0  # how long a following projector trusts a quiet subscription
 
-def all_views() -> list[View]:
-    return [OverdueView(), AuditView(), BoardView(), StatisticsView()]
+def all_views(cipher: FieldCipher = PLAIN) -> list[View]:
+    """Every view; ``cipher`` encrypts the columns that hold patient details (when a key is set)."""
+    return [OverdueView(cipher), AuditView(cipher), BoardView(), StatisticsView()]
 
 
 VIEW_NAMES = tuple(view.name for view in all_views())
@@ -46,6 +50,32 @@ VIEW_NAMES = tuple(view.name for view in all_views())
 
 class PositionMoved(Exception):
     """Another projector applied this batch first; this one rolls back and reads on."""
+
+
+# PEP 249 names, whatever the driver (the views write through the raw driver cursor, so its own errors
+# arrive unwrapped): the database is unreachable, busy or not as expected. That is no event's fault: the
+# batch is retried, never skipped. Any other error applying an event (a value a view cannot compute or the
+# database refuses) is that event's.
+STORE_TROUBLE = frozenset({"OperationalError", "InterfaceError", "ProgrammingError", "InternalError",
+                           "NotSupportedError", "DisconnectionError", "TimeoutError", "PoolTimeout"})
+
+
+def event_failure(error: Exception) -> bool:
+    """Whether a view working out an event's rows raised ``error`` because of the event (record it and go
+    on), rather than because of the store (retry)."""
+    if isinstance(error, (PositionMoved, StoredEventsUnreadable)):
+        return False
+    return not any(kind.__name__ in STORE_TROUBLE for kind in type(error).__mro__)
+
+
+def refused_write(error: Exception) -> bool:
+    """Whether the database refused a view's rows for what they hold (PEP 249 DataError or IntegrityError: a
+    value out of range, a missing one). Anything else while writing is the store's or the process's: retry."""
+    return any(kind.__name__ in ("DataError", "IntegrityError") for kind in type(error).__mro__)
+
+
+def _described(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:1000]
 
 
 @dataclass(frozen=True)
@@ -57,11 +87,15 @@ class Position:
 
 class Projector:
     def __init__(self, source: IncidentStore, engine: Engine, views: Sequence[View] | None = None,
-                 batch_size: int = 1000, clock: Clock = utc_now) -> None:
-        """The views' tables must exist: schema migrations make them (``adapters.persistence.migrate``)."""
+                 batch_size: int = 1000, clock: Clock = utc_now, cipher: FieldCipher = PLAIN) -> None:
+        """The views' tables must exist: schema migrations make them (``adapters.persistence.migrate``).
+
+        ``cipher`` is the one the views were made with: their readers decrypt with it.
+        """
         self.source = source
         self.engine = engine
-        self.views = list(views) if views is not None else all_views()
+        self.cipher = cipher
+        self.views = list(views) if views is not None else all_views(cipher)
         self.batch_size = batch_size
         self.clock = clock
         self.decode = LeanDecoder(source.mapper)
@@ -109,26 +143,72 @@ class Projector:
         logged = self._decode(notifications)
         last_id = notifications[-1].id
         current = current or self.positions()
-        news = []
+        news: list[tuple[View, Position, list[Logged], list[Write]]] = []
+        failing: list[tuple[View, Position, list[Logged]]] = []
         with self.engine.connect() as reading:
             for view in self.views:
                 before = current[view.name]
                 if before.position < last_id:
                     batch = [item for item in logged if item.position > before.position]
-                    news.append((before, batch, view.apply(reading, batch) if batch else []))
-        if not news:
+                    try:
+                        news.append((view, before, batch, view.apply(reading, batch) if batch else []))
+                    except Exception as error:
+                        if not event_failure(error):
+                            raise
+                        failing.append((view, before, batch))  # some event of the batch: find it below
+        if not news and not failing:
             return 0
         try:
-            with self.engine.begin() as connection:
-                self._relax_durability(connection)
-                # Positions first: on PostgreSQL the row lock orders rival projectors, on SQLite
-                # the write lock does, and a rival that got here first makes this a no-op.
-                for before, batch, _ in news:
-                    self._move(connection, before, last_id, batch)
-                execute(connection, [write for *_, writes in news for write in writes])
+            if news:
+                with self.engine.begin() as connection:
+                    self._relax_durability(connection)
+                    # Positions first: on PostgreSQL the row lock orders rival projectors, on SQLite
+                    # the write lock does, and a rival that got here first makes this a no-op.
+                    for _, before, batch, _ in news:
+                        self._move(connection, before, last_id, batch)
+                    execute(connection, [write for *_, writes in news for write in writes])
         except PositionMoved:
             return 0
-        return max(len(batch) for _, batch, _ in news)
+        except Exception as error:
+            if not refused_write(error):
+                raise
+            failing += [(view, before, batch) for view, before, batch, _ in news]  # the database refused a write
+        for view, before, batch in failing:
+            try:
+                self._apply_one_by_one(view, before, last_id, batch)
+            except PositionMoved:
+                return 0
+        return max([len(batch) for _, _, batch, _ in news] + [len(batch) for _, _, batch in failing])
+
+    def _apply_one_by_one(self, view: View, before: Position, last_id: int, batch: Sequence[Logged]) -> None:
+        """Apply a batch one event at a time, each in a savepoint; an event the view cannot apply is recorded
+        in ``projection_failures`` and skipped by this view only. The view is deterministic, so a rebuild
+        meets the same failures and reaches the same rows."""
+        with self.engine.begin() as connection:
+            self._relax_durability(connection)
+            self._move(connection, before, last_id, batch)
+            for item in batch:
+                try:
+                    writes = view.apply(connection, [item])
+                except Exception as error:
+                    if not event_failure(error):
+                        raise
+                    self._skip(connection, view, item, error)
+                    continue
+                try:
+                    with connection.begin_nested():
+                        execute(connection, writes)
+                except Exception as error:
+                    if not refused_write(error):
+                        raise
+                    self._skip(connection, view, item, error)
+
+    def _skip(self, connection: Connection, view: View, item: Logged, error: Exception) -> None:
+        log.error("view %s cannot apply event %d (%s of incident %s): %s; skipped", view.name, item.position,
+                  item.name, item.key, _described(error))
+        connection.execute(insert(failures).values(
+            view=view.name, position=item.position, incident_id=item.key[:36], event_type=item.name[:48],
+            error=_described(error), failed_at=self.clock()))
 
     @staticmethod
     def _relax_durability(connection: Connection) -> None:
@@ -229,6 +309,7 @@ class Projector:
                     connection.execute(CreateTable(table))
             connection.execute(update(positions).where(positions.c.view.in_([v.name for v in chosen]))
                                .values(position=0, last_event_at=None))
+            connection.execute(delete(failures).where(failures.c.view.in_([v.name for v in chosen])))
 
     def ensure_indexes(self) -> None:
         """Create any secondary index a rebuild has not created yet (also after one was killed)."""
@@ -250,6 +331,22 @@ class Projector:
             raise NotFound(f"no view named {', '.join(unknown)}; views: {', '.join(v.name for v in self.views)}")
         return [view for view in self.views if view.name in names]
 
+    def failures(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Events the views could not apply and skipped, newest first."""
+        query = (select(failures).where(failures.c.view.in_([v.name for v in self.views]))
+                 .order_by(failures.c.position.desc()).limit(limit))
+        with self.engine.connect() as connection:
+            return [{"view": row.view, "position": row.position, "incident_id": row.incident_id,
+                     "event_type": row.event_type, "error": row.error, "failed_at": row.failed_at.isoformat()}
+                    for row in connection.execute(query)]
+
+    def failed_events(self) -> dict[str, int]:
+        """How many events each view skipped because it could not apply them (0 for most, always)."""
+        query = select(failures.c.view, func.count()).group_by(failures.c.view)
+        with self.engine.connect() as connection:
+            counted: dict[str, int] = {view: count for view, count in connection.execute(query)}
+        return {view.name: int(counted.get(view.name, 0)) for view in self.views}
+
     def lag_events(self) -> int:
         head = self.source.recorder.max_notification_id() or 0
         return max(0, head - min((p.position for p in self.positions().values()), default=0))
@@ -258,6 +355,7 @@ class Projector:
         """Each view's position, and how far behind the log it is in events and in seconds."""
         head = self.source.recorder.max_notification_id() or 0
         now = self.clock()
+        failed = self.failed_events()
         result = []
         for position in self.positions().values():
             lag_seconds = 0.0
@@ -270,6 +368,7 @@ class Projector:
                 "view": position.view, "position": position.position, "log_head": head,
                 "lag_events": max(0, head - position.position), "lag_seconds": round(lag_seconds, 3),
                 "as_of": position.last_event_at.isoformat() if position.last_event_at else None,
+                "failed_events": failed[position.view],
             })
         return result
 

@@ -18,6 +18,7 @@ from projections.overdue import OverdueClock
 from projections.projector import Projector
 from projections.statistics import Count
 from workflows.permissions import Action, require_facility, require_level
+from workflows.read_audit import NOT_RECORDED, ReadRecorder, ReadView, reads_of
 
 
 class OverduePage(TypedDict):
@@ -30,9 +31,10 @@ class OverduePage(TypedDict):
 
 
 class ReadModels:
-    def __init__(self, projector: Projector, clock: Clock) -> None:
+    def __init__(self, projector: Projector, clock: Clock, *, reads: ReadRecorder = NOT_RECORDED) -> None:
         self.projector = projector
         self.clock = clock
+        self.reads = reads  # the audit trail's rows are incidents' content: each one returned is a read
 
     def _facility(self, actor: Actor, facility: str | None) -> str:
         require_level(actor, Action.READ)
@@ -51,7 +53,8 @@ class ReadModels:
         current = latest is None or moment >= latest
         with self.projector.engine.connect() as connection:
             rows = overdue.page(connection, facility=chosen, as_of=moment, current=current, status=status,
-                                clock=clock, soon_days=soon_days, limit=limit, offset=offset)
+                                clock=clock, soon_days=soon_days, limit=limit, offset=offset,
+                                cipher=self.projector.cipher)
         return {"facility": chosen, "as_of": moment.isoformat(), "status": status, "clocks": rows}
 
     def board(self, actor: Actor, *, facility: str | None = None, state: str | None = None,
@@ -75,5 +78,8 @@ class ReadModels:
                     limit: int = 1000) -> list[AuditEntry]:
         chosen = self._facility(actor, facility)
         with self.projector.engine.connect() as connection:
-            return audit.query(connection, facility=chosen, incident_id=incident_id, actor_id=user, since=since,
-                               until=until, limit=limit)
+            rows = audit.query(connection, facility=chosen, incident_id=incident_id, actor_id=user, since=since,
+                               until=until, limit=limit, cipher=self.projector.cipher)
+        self.reads.record(reads_of(actor, ReadView.AUDIT_TRAIL, ((r["incident_id"], r["facility"]) for r in rows),
+                                   self.clock()))
+        return rows

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -49,4 +49,15 @@ positions = Table(
     Column("position", BigInteger, nullable=False),
     # The recorded time of the last applied event: the views' "as of", and the base of lag in seconds.
     Column("last_event_at", UtcDateTime, nullable=True),
+)
+# Events a view could not apply: recorded (in the transaction that moves its position past them) and
+# skipped by that view only, so one bad event never stops a projector (``projections.projector``).
+failures = Table(
+    "projection_failures", metadata,
+    Column("view", String(32), primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+    Column("incident_id", String(36), nullable=False),
+    Column("event_type", String(48), nullable=False),
+    Column("error", Text, nullable=False),
+    Column("failed_at", UtcDateTime, nullable=False),
 )

@@ -1,9 +1,15 @@
-"""Account use cases: adding users, unlocking and re-establishing them, sign-in, bearer tokens, sign-out.
+"""Account use cases: adding, changing, disabling, unlocking and re-establishing users, resetting and changing
+passwords, sign-in (rate-limited, with an atomic lockout), bearer tokens, sign-out and revoking sessions.
 
 The NIMRS FAQ's security groups and sign-in rules. The lock rules themselves are pure
 (``domain.accounts``); the rule of this layer is who may manage whom: a security administrator
 manages only its own facility's users (another facility's are "not found"). Every sign-in, lock,
 unlock and account change is written to the security log in the same transaction as the change.
+A security administrator does not disable, change or reset its own account (another one, or the
+operator on the command line, does); only the operator grants the state reviewer role, which reads
+every facility. Locking, disabling or changing a user, or resetting its password, ends its sessions:
+its tokens are deleted in the same transaction, and ``sessions_ended`` listeners (the HTTP server's
+token cache) are told at once.
 
 Where accounts are stored, how passwords are hashed (Argon2id) and how tokens are made (32 random
 bytes, of which only the SHA-256 is stored) are the adapters' business, behind the protocols below
@@ -14,22 +20,58 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+
+from typing_extensions import TypedDict
 
 from domain import accounts
 from domain.accounts import AccountStatus, SignInFacts
 from domain.actor import Actor
 from domain.clock import Clock
-from domain.errors import Conflict, NimrsError, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
+from domain.deadlines import LOCAL_ZONE
+from domain.errors import (
+    Conflict,
+    NimrsError,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+    Unauthenticated,
+    ValidationFailed,
+)
 from domain.vocabulary import Level
 from workflows.permissions import require_facility
 
 NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 TOKEN_LIFETIME = timedelta(hours=8)
-WRONG = "wrong user name or password"
+WRONG = accounts.SIGN_IN_REFUSED
+CHANGE_PASSWORD_FIRST = "choose a new password first: POST /auth/password with your current and a new password"
+
+
+class PasswordReset(TypedDict):
+    """Who reset the user's password, and when: shown to the user at the sign-in after."""
+
+    by: str
+    at: str
+
+
+class AccountRecord(TypedDict):
+    """A user as security administrators (and the user) see it: never the password or its hash."""
+
+    user_id: str
+    facility: str
+    level: int
+    security_admin: bool
+    state_reviewer: bool
+    status: AccountStatus
+    failed_attempts: int
+    last_sign_in_at: str | None
+    can_sign_in: bool  # has a password (users added without one exist only for the command line)
+    must_change_password: bool  # a one-time password: the user may do nothing but change it
+    password_reset: PasswordReset | None  # until the user changes the one-time password
 
 
 @dataclass(frozen=True)
@@ -43,17 +85,29 @@ class Account:
     status: AccountStatus
     failed_attempts: int
     last_sign_in_at: datetime | None
+    must_change_password: bool = False
+    password_reset_by: str | None = None
+    password_reset_at: datetime | None = None
 
     @property
     def actor(self) -> Actor:
         return Actor(self.user_id, self.facility, Level(self.level), state_reviewer=self.state_reviewer)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> AccountRecord:
         return {"user_id": self.user_id, "facility": self.facility, "level": self.level,
                 "security_admin": self.security_admin, "state_reviewer": self.state_reviewer,
                 "status": self.status, "failed_attempts": self.failed_attempts,
                 "last_sign_in_at": self.last_sign_in_at.isoformat() if self.last_sign_in_at else None,
-                "can_sign_in": self.has_password}
+                "can_sign_in": self.has_password, "must_change_password": self.must_change_password,
+                "password_reset": {"by": self.password_reset_by, "at": self.password_reset_at.isoformat()}
+                if self.password_reset_by and self.password_reset_at else None}
+
+    def reset_notice(self) -> str | None:
+        """What the user is told at sign-in after a reset (New York time, as every time shown to a person)."""
+        if not (self.must_change_password and self.password_reset_by and self.password_reset_at):
+            return None
+        when = self.password_reset_at.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M %Z")
+        return f"your password was reset by {self.password_reset_by} at {when}; {CHANGE_PASSWORD_FIRST}"
 
 
 @dataclass(frozen=True)
@@ -62,6 +116,7 @@ class Principal:
 
     actor: Actor
     security_admin: bool = False
+    must_change_password: bool = False  # may only change its password (and sign out)
 
     @property
     def user_id(self) -> str:
@@ -91,6 +146,10 @@ class StoredUser:
     locked_out: bool = False
     last_active_at: datetime | None = None  # last sign-in, creation, unlock or re-establishment
     last_sign_in_at: datetime | None = None
+    disabled: bool = False
+    must_change_password: bool = False
+    password_reset_by: str | None = None
+    password_reset_at: datetime | None = None
 
 
 class UserExists(Exception):
@@ -108,9 +167,20 @@ class AccountChanges(Protocol):
     def update_user(self, user_id: str, **fields: Any) -> None:
         """Set the named ``StoredUser`` fields."""
 
+    def update_user_if(self, user_id: str, expected: dict[str, Any], **fields: Any) -> bool:
+        """Set the fields if the user's ``expected`` fields still hold; whether it did."""
+
+    def reserve_sign_in(self, user_id: str, max_failed: int) -> bool:
+        """Atomically count a sign-in as failed before its password is checked, unless the account is locked
+        out or ``max_failed`` are counted already; whether it was counted (only then is the password checked)."""
+
+    def lock_if_failed(self, user_id: str, max_failed: int) -> bool:
+        """Lock the account out if ``max_failed`` failures are counted; whether this call locked it."""
+
     def add_token(self, digest: str, user_id: str, issued_at: datetime, expires_at: datetime) -> None: ...
 
-    def revoke_tokens(self, user_id: str) -> None: ...
+    def revoke_tokens(self, user_id: str) -> int:
+        """Delete the user's tokens; how many there were."""
 
     def drop_expired_tokens(self, now: datetime) -> None: ...
 
@@ -148,6 +218,23 @@ class BearerTokens(Protocol):
     def digest(self, token: str) -> str:
         """What is stored and looked up instead of the token."""
 
+    def one_time_password(self) -> str:
+        """A random password a security administrator hands to a user, who must change it at sign-in."""
+
+
+class RateLimits(Protocol):
+    def hit(self, buckets: list[tuple[str, int]], window: timedelta, now: datetime) -> timedelta | None:
+        """Count a hit on each ``(bucket, limit)``; how long to wait if any is over its limit."""
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """Sign-in attempts allowed per user name and per client address in each window (shared by every process)."""
+
+    per_user: int = 10
+    per_address: int = 30
+    window: timedelta = timedelta(minutes=1)
+
 
 # -- the use cases ---------------------------------------------------------------------------------
 
@@ -161,6 +248,12 @@ def _check_password(password: str) -> None:
         raise ValidationFailed("the password is not acceptable", problems=problems)
 
 
+def _check_level(level: int) -> None:
+    if isinstance(level, bool) or level not in {int(known) for known in Level}:
+        *others, last = (str(int(known)) for known in Level)
+        raise ValidationFailed(f"level must be {', '.join(others)} or {last}, got {level!r}")
+
+
 def _require_admin(by: Principal, facility: str, what: str) -> None:
     """The admin rule: a security administrator manages only its own facility's users."""
     if not by.security_admin:
@@ -168,16 +261,30 @@ def _require_admin(by: Principal, facility: str, what: str) -> None:
     require_facility(by.actor, facility, f"facility {facility!r}")
 
 
+def _not_self(by: Principal | None, user_id: str, what: str) -> None:
+    if by is not None and by.user_id == user_id:
+        raise PermissionDenied(f"a security administrator may not {what} its own account; another security "
+                               "administrator (or the operator, with nimrs users) must")
+
+
+def _roles(level: int, security_admin: bool, state_reviewer: bool) -> str:
+    return (f"Level {level}" + (", security administrator" if security_admin else "")
+            + (", state reviewer" if state_reviewer else ""))
+
+
+@dataclass
 class AccountService:
     """The accounts, as the CLI (acting for the operator: ``by=None``) and the HTTP API (``by=`` an administrator) use them."""
 
-    def __init__(self, repository: AccountRepository, hasher: PasswordHasher, tokens: BearerTokens, clock: Clock,
-                 token_lifetime: timedelta = TOKEN_LIFETIME) -> None:
-        self.repository = repository
-        self.hasher = hasher
-        self.tokens = tokens
-        self.clock = clock
-        self.token_lifetime = token_lifetime
+    repository: AccountRepository
+    hasher: PasswordHasher
+    tokens: BearerTokens
+    clock: Clock
+    token_lifetime: timedelta = TOKEN_LIFETIME
+    limits: RateLimits | None = None  # None: sign-ins are not rate-limited (the command line's own use)
+    sign_in_limits: SignInLimits = SignInLimits()
+    sessions_ended: list[Callable[[str], None]] = field(default_factory=list)  # told the user whose tokens went
+    _decoy_hash: str | None = field(default=None, init=False, repr=False)
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -185,11 +292,11 @@ class AccountService:
             security_admin: bool = False, state_reviewer: bool = False, by: Principal | None = None) -> Account:
         if by is not None:
             _require_admin(by, facility, "add users")
+            if state_reviewer:
+                raise PermissionDenied("only the operator (nimrs users add --state-reviewer) makes state reviewers")
         _check_name("user name", user_id)
         _check_name("facility", facility)
-        if isinstance(level, bool) or level not in {int(known) for known in Level}:
-            *others, last = (str(int(known)) for known in Level)
-            raise ValidationFailed(f"level must be {', '.join(others)} or {last}, got {level!r}")
+        _check_level(level)
         if password is not None:
             _check_password(password)
         now = self.clock()
@@ -200,11 +307,10 @@ class AccountService:
                     state_reviewer=state_reviewer, password_hash=self.hasher.hash(password) if password else None,
                     failed_attempts=0, locked_out=False, last_active_at=now))
                 changes.log(now, by.actor if by else None, "user.added", user_id, "done",
-                            f"facility {facility}, Level {level}"
-                            + (", security administrator" if security_admin else "")
-                            + (", state reviewer" if state_reviewer else ""), facility=facility)
+                            f"facility {facility}, {_roles(level, security_admin, state_reviewer)}", facility=facility)
         except UserExists:
-            raise Conflict(f"user {user_id!r} already exists") from None
+            # User names are one name space for every facility: say it is taken, never where.
+            raise Conflict(f"the user name {user_id!r} is taken; choose another") from None
         return self.account(user_id)
 
     def ensure(self, actor: Actor) -> None:
@@ -213,10 +319,12 @@ class AccountService:
             self.add(actor.user_id, actor.facility, int(actor.level))
 
     def _account(self, user: StoredUser) -> Account:
-        facts = SignInFacts(user.failed_attempts, user.last_active_at or self.clock(), user.locked_out)
+        facts = SignInFacts(user.failed_attempts, user.last_active_at or self.clock(), user.locked_out,
+                            bool(user.disabled))
         return Account(user.user_id, user.facility, user.level, bool(user.security_admin), bool(user.state_reviewer),
                        user.password_hash is not None, accounts.status(facts, self.clock()), user.failed_attempts,
-                       user.last_sign_in_at)
+                       user.last_sign_in_at, bool(user.must_change_password), user.password_reset_by,
+                       user.password_reset_at)
 
     def account(self, user_id: str) -> Account:
         user = self.repository.user(user_id)
@@ -242,6 +350,14 @@ class AccountService:
             raise NotFound(f"user {user_id!r} not found" + (f" in facility {by.actor.facility!r}" if by else ""))
         return user
 
+    def _end_sessions(self, changes: AccountChanges, user_id: str) -> int:
+        """Delete the user's tokens (in the caller's transaction); ``_told`` tells the listeners after it commits."""
+        return changes.revoke_tokens(user_id)
+
+    def _told(self, user_id: str) -> None:
+        for listener in self.sessions_ended:
+            listener(user_id)
+
     def unlock(self, user_id: str, by: Principal | None = None) -> Account:
         """Clear a lockout or an inactivity lock; a year-old account needs re-establishing instead."""
         now = self.clock()
@@ -255,73 +371,252 @@ class AccountService:
         return self.account(user_id)
 
     def reestablish(self, user_id: str, password: str, by: Principal | None = None) -> Account:
-        """Give the account a new password and make it active again (any lock is cleared, its tokens revoked)."""
+        """Give an account locked by a year without signing in a new password the user must change at sign-in.
+
+        Only such an account: re-establishing an active one would let an administrator take it over.
+        """
         _check_password(password)
         now = self.clock()
         with self.repository.transaction() as changes:
             user = self._managed(changes, by, user_id, "re-establish users")
-            changes.update_user(user_id, password_hash=self.hasher.hash(password), failed_attempts=0,
-                                locked_out=False, last_active_at=now)
-            changes.revoke_tokens(user_id)
+            if self._account(user).status != AccountStatus.EXPIRED:
+                raise Conflict(f"only an account locked by a year without signing in is re-established; {user_id!r} "
+                               f"is {self._account(user).status}: unlock it, or reset its password")
+            self._set_one_time_password(changes, user, password, by, now)
             changes.log(now, by.actor if by else None, "user.re_established", user_id, "done", facility=user.facility)
+        self._told(user_id)
         return self.account(user_id)
+
+    def _set_one_time_password(self, changes: AccountChanges, user: StoredUser, password: str,
+                               by: Principal | None, now: datetime) -> None:
+        changes.update_user(user.user_id, password_hash=self.hasher.hash(password), failed_attempts=0, locked_out=False,
+                            last_active_at=now, must_change_password=True,
+                            password_reset_by=by.user_id if by else "the operator", password_reset_at=now)
+        self._end_sessions(changes, user.user_id)
+
+    def reset_password(self, user_id: str, by: Principal | None = None) -> tuple[Account, str]:
+        """A one-time password (returned once, never stored but as its hash) the user must change at sign-in.
+
+        Clears a lockout or an inactivity lock and ends the user's sessions; a year-old account is
+        re-established instead, and a disabled one stays disabled.
+        """
+        now = self.clock()
+        password = self.tokens.one_time_password()
+        with self.repository.transaction() as changes:
+            user = self._managed(changes, by, user_id, "reset passwords")
+            _not_self(by, user_id, "reset the password of")
+            if self._account(user).status == AccountStatus.EXPIRED:
+                raise Conflict(f"user {user_id!r} has not signed in for a year: re-establish the account instead")
+            self._set_one_time_password(changes, user, password, by, now)
+            changes.log(now, by.actor if by else None, "user.password_reset", user_id, "done",
+                        "a one-time password the user must change at sign-in", facility=user.facility)
+        self._told(user_id)
+        return self.account(user_id), password
+
+    def disable(self, user_id: str, by: Principal | None = None) -> Account:
+        """The account can no longer sign in, and its sessions end at once."""
+        return self._set_disabled(user_id, True, by)
+
+    def enable(self, user_id: str, by: Principal | None = None) -> Account:
+        return self._set_disabled(user_id, False, by)
+
+    def _set_disabled(self, user_id: str, disabled: bool, by: Principal | None) -> Account:
+        what = "disable" if disabled else "enable"
+        now = self.clock()
+        with self.repository.transaction() as changes:
+            user = self._managed(changes, by, user_id, f"{what} users")
+            _not_self(by, user_id, what)
+            if bool(user.disabled) != disabled:
+                # Enabling lifts no other lock: an account idle for six months (or a year) while disabled still
+                # needs unlocking (or re-establishing).
+                changes.update_user(user_id, disabled=disabled)
+                if disabled:
+                    self._end_sessions(changes, user_id)
+                changes.log(now, by.actor if by else None, f"user.{what}d", user_id, "done", facility=user.facility)
+        self._told(user_id)
+        return self.account(user_id)
+
+    def change(self, user_id: str, *, level: int | None = None, security_admin: bool | None = None,
+               state_reviewer: bool | None = None, by: Principal | None = None) -> Account:
+        """Change a user's security group (level) or roles; its sessions end, so the change holds at once."""
+        if level is not None:
+            _check_level(level)
+        now = self.clock()
+        with self.repository.transaction() as changes:
+            user = self._managed(changes, by, user_id, "change users")
+            _not_self(by, user_id, "change")
+            if by is not None and state_reviewer is not None:
+                raise PermissionDenied("only the operator (nimrs users change --state-reviewer) grants or removes "
+                                       "the state reviewer role")
+            after = (level if level is not None else user.level,
+                     bool(user.security_admin) if security_admin is None else security_admin,
+                     bool(user.state_reviewer) if state_reviewer is None else state_reviewer)
+            before = (user.level, bool(user.security_admin), bool(user.state_reviewer))
+            if after == before:
+                raise ValidationFailed("nothing to change: give a new level or role")
+            changes.update_user(user_id, level=after[0], security_admin=after[1], state_reviewer=after[2])
+            self._end_sessions(changes, user_id)
+            changes.log(now, by.actor if by else None, "user.changed", user_id, "done",
+                        f"{_roles(*before)} -> {_roles(*after)}", facility=user.facility)
+        self._told(user_id)
+        return self.account(user_id)
+
+    def revoke_sessions(self, user_id: str, by: Principal | None = None) -> int:
+        """End every session (token) of the user at once; how many there were."""
+        now = self.clock()
+        with self.repository.transaction() as changes:
+            user = self._managed(changes, by, user_id, "revoke sessions")
+            _not_self(by, user_id, "revoke the sessions of")  # its own: change its password, or sign out
+            ended = self._end_sessions(changes, user_id)
+            changes.log(now, by.actor if by else None, "user.sessions_revoked", user_id, "done",
+                        f"{ended} session{'s' if ended != 1 else ''}", facility=user.facility)
+        self._told(user_id)
+        return ended
 
     # -- sign-in and tokens ----------------------------------------------------------------------
 
-    def sign_in(self, user_id: str, password: str) -> IssuedToken:
+    def _limit(self, user_id: str, client: str | None, now: datetime) -> None:
+        if self.limits is None:
+            return
+        policy = self.sign_in_limits
+        buckets = [(f"sign-in user {user_id[:64]}", policy.per_user)]
+        if client:
+            buckets.append((f"sign-in address {client}", policy.per_address))
+        wait = self.limits.hit(buckets, policy.window, now)
+        if wait is not None:
+            raise TooManyRequests("too many sign-in attempts; try again later",
+                                  retry_after_seconds=int(wait.total_seconds() + 0.999))
+
+    def _decoy(self) -> str:
+        """A hash to check a password against when there is no account to check (the same cost, so timing tells nothing)."""
+        if self._decoy_hash is None:
+            self._decoy_hash = self.hasher.hash("a decoy: no account has this password")
+        return self._decoy_hash
+
+    def sign_in(self, user_id: str, password: str, *, client: str | None = None) -> IssuedToken:
+        """A token for the right password of an active account.
+
+        Every refusal reads the same (``WRONG``) and costs one password check, whether the user is
+        unknown, the password wrong or the account locked out. A sign-in is counted as failed before
+        its password is checked (``reserve_sign_in``): however many arrive at once, at most
+        ``MAX_FAILED_SIGN_INS`` wrong passwords are checked before the lock, and none is accepted
+        after it. A right password being checked counts as failed until it is settled, so two wrong
+        ones at the same moment as it lock the account (only under such a storm of guesses). Only the
+        right password learns why an account that is not locked out cannot sign in.
+        """
         now = self.clock()
+        self._limit(user_id or "", client, now)
+        user = self.repository.user(user_id) if NAME.match(user_id or "") else None
+        if user is None or user.password_hash is None:
+            self.hasher.verify(self._decoy(), password)
+            raise Unauthenticated(WRONG)
         with self.repository.transaction() as changes:
-            user = changes.user(user_id) if NAME.match(user_id or "") else None
-            if user is None or user.password_hash is None:
-                self.hasher.hash("timing: an unknown user costs as much as a known one")
-                changes.log(now, None, "sign_in", user_id[:64], "refused", WRONG, status=401)
-                outcome: IssuedToken | NimrsError = Unauthenticated(WRONG)
+            checked = changes.reserve_sign_in(user.user_id, accounts.MAX_FAILED_SIGN_INS)
+        right = self.hasher.verify(user.password_hash if checked else self._decoy(), password) and checked
+        locked = False
+        with self.repository.transaction() as changes:
+            if right:
+                outcome = self._signed_in(changes, user, password, now)
             else:
-                outcome = self._check_sign_in(changes, user, password, now)
-        # A refusal is raised only after the transaction commits, so the failed attempt is counted.
+                locked = self._wrong(changes, user, checked, "sign_in", now)
+                outcome = Unauthenticated(WRONG)
+        if locked:
+            self._told(user.user_id)  # the lock ended the user's sessions: this process forgets them at once
         if isinstance(outcome, IssuedToken):
             return outcome
-        raise outcome
+        raise outcome  # only after the transaction commits, so the failed attempt is counted
 
-    def _check_sign_in(self, changes: AccountChanges, user: StoredUser, password: str,
-                       now: datetime) -> IssuedToken | NimrsError:
+    def _wrong(self, changes: AccountChanges, user: StoredUser, checked: bool, action: str, now: datetime,
+               status: int = 401) -> bool:
+        """Log a refused password check; the third in a row locks the account out and ends its sessions (True)."""
+        actor = Actor(user.user_id, user.facility, Level(user.level))
+        if not checked:
+            changes.log(now, actor, action, user.user_id, "refused", "locked out: the password was not checked",
+                        status=status)
+            return False
+        current = changes.user(user.user_id)
+        failed = current.failed_attempts if current else accounts.MAX_FAILED_SIGN_INS
+        changes.log(now, actor, action, user.user_id, "refused", f"wrong password ({failed} in a row)", status=status)
+        if changes.lock_if_failed(user.user_id, accounts.MAX_FAILED_SIGN_INS):
+            ended = self._end_sessions(changes, user.user_id)
+            changes.log(now, actor, "user.locked_out", user.user_id, "done",
+                        f"{accounts.MAX_FAILED_SIGN_INS} wrong passwords in a row; {ended} sessions ended")
+            return True
+        return False
+
+    def _signed_in(self, changes: AccountChanges, user: StoredUser, password: str,
+                   now: datetime) -> IssuedToken | NimrsError:
         assert user.password_hash is not None
         actor = Actor(user.user_id, user.facility, Level(user.level))
-        current = self._account(user).status
-        if current != AccountStatus.ACTIVE:
-            changes.log(now, actor, "sign_in", user.user_id, "refused", current, status=403)
-            return PermissionDenied(accounts.explain(current))
-        if not self.hasher.verify(user.password_hash, password):
-            failed = user.failed_attempts + 1
-            locked = failed >= accounts.MAX_FAILED_SIGN_INS
-            changes.update_user(user.user_id, failed_attempts=failed, locked_out=locked)
-            changes.log(now, actor, "sign_in", user.user_id, "refused", f"wrong password ({failed} in a row)", status=401)
-            if locked:
-                changes.log(now, actor, "user.locked_out", user.user_id, "done", f"{failed} failed sign-ins in a row")
-                return Unauthenticated(f"{WRONG}; {accounts.explain(AccountStatus.LOCKED_OUT)}")
+        # The right password: the count starts again, unless the lock or the password changed meanwhile.
+        if not changes.update_user_if(user.user_id, {"password_hash": user.password_hash, "locked_out": False},
+                                      failed_attempts=0):
+            changes.log(now, actor, "sign_in", user.user_id, "refused", "locked out while the password was checked",
+                        status=401)
             return Unauthenticated(WRONG)
+        fresh = changes.user(user.user_id)
+        assert fresh is not None
+        current_status = self._account(fresh).status
+        if current_status != AccountStatus.ACTIVE:
+            changes.log(now, actor, "sign_in", user.user_id, "refused", current_status, status=403)
+            return PermissionDenied(accounts.explain(current_status))
+        if self.hasher.needs_rehash(user.password_hash):
+            changes.update_user(user.user_id, password_hash=self.hasher.hash(password))
+        changes.log(now, actor, "sign_in", user.user_id, "done",
+                    "with a one-time password: must change it" if fresh.must_change_password else None)
+        return self._issue(changes, user.user_id, now)
+
+    def _issue(self, changes: AccountChanges, user_id: str, now: datetime) -> IssuedToken:
         token = self.tokens.new()
         expires = now + self.token_lifetime
-        values: dict[str, Any] = {"failed_attempts": 0, "last_active_at": now, "last_sign_in_at": now}
-        if self.hasher.needs_rehash(user.password_hash):
-            values["password_hash"] = self.hasher.hash(password)
-        changes.update_user(user.user_id, **values)
-        changes.add_token(self.tokens.digest(token), user.user_id, now, expires)
+        changes.update_user(user_id, last_active_at=now, last_sign_in_at=now)
+        changes.add_token(self.tokens.digest(token), user_id, now, expires)
         changes.drop_expired_tokens(now)
-        changes.log(now, actor, "sign_in", user.user_id, "done")
-        signed_in = changes.user(user.user_id)
+        signed_in = changes.user(user_id)
         assert signed_in is not None
         return IssuedToken(token, expires, self._account(signed_in))
+
+    def change_password(self, user_id: str, current: str, new: str, *, client: str | None = None) -> IssuedToken:
+        """The user's own change: the current password checked as at sign-in (wrong ones count towards the
+        lock), then every session of the user ends and a fresh token is issued for the new password."""
+        _check_password(new)
+        if new == current:
+            raise ValidationFailed("the new password must differ from the current one")
+        now = self.clock()
+        self._limit(user_id, client, now)
+        user = self.repository.user(user_id)
+        if user is None or user.password_hash is None:
+            raise Unauthenticated("the bearer token is unknown or has expired; sign in again at POST /auth/token")
+        with self.repository.transaction() as changes:
+            checked = changes.reserve_sign_in(user_id, accounts.MAX_FAILED_SIGN_INS)
+        right = self.hasher.verify(user.password_hash if checked else self._decoy(), current) and checked
+        issued: IssuedToken | None = None
+        new_hash = self.hasher.hash(new) if right else ""
+        with self.repository.transaction() as changes:
+            if right and changes.update_user_if(
+                    user_id, {"password_hash": user.password_hash, "locked_out": False}, password_hash=new_hash,
+                    failed_attempts=0, must_change_password=False, password_reset_by=None, password_reset_at=None):
+                self._end_sessions(changes, user_id)
+                changes.log(now, Actor(user.user_id, user.facility, Level(user.level)), "user.password_changed",
+                            user_id, "done", "every session ended; a new one started")
+                issued = self._issue(changes, user_id, now)
+            else:
+                self._wrong(changes, user, checked, "user.password_changed", now, status=403)
+        self._told(user_id)
+        if issued is None:
+            raise PermissionDenied("the current password is not right (three wrong passwords in a row lock the account, "
+                                   "as at sign-in)")
+        return issued
 
     def authenticate(self, token: str) -> tuple[Principal, datetime]:
         """The principal a bearer token stands for, and when the token expires."""
         now = self.clock()
         found = self.repository.token_holder(self.tokens.digest(token))
-        if found is None or found[1] <= now:
+        if found is None or found[1] <= now or found[0].disabled or found[0].locked_out:
             raise Unauthenticated("the bearer token is unknown or has expired; sign in again at POST /auth/token")
         user, expires_at = found
         actor = Actor(user.user_id, user.facility, Level(user.level), state_reviewer=bool(user.state_reviewer))
-        return Principal(actor, bool(user.security_admin)), expires_at
+        return Principal(actor, bool(user.security_admin), bool(user.must_change_password)), expires_at
 
     def sign_out(self, token: str) -> None:
         self.repository.revoke_token(self.tokens.digest(token))

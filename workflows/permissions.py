@@ -11,7 +11,7 @@ within its own.
 from enum import StrEnum
 
 from domain.actor import Actor
-from domain.errors import NotFound, PermissionDenied
+from domain.errors import IncidentNotFound, NotFound, PermissionDenied
 from domain.lifecycle import Step
 from domain.vocabulary import Level
 
@@ -57,6 +57,15 @@ def may_read_facility(actor: Actor, facility: str) -> bool:
 
 
 def require_facility(actor: Actor, facility: str, what: str, *, reading: bool = False) -> None:
-    """Acting needs the actor's own facility; reading also allows a state reviewer any facility."""
+    """Acting needs the actor's own facility; reading also allows a state reviewer any facility.
+
+    The refusal says "not found" in the words used when there is no such thing at all.
+    """
     if actor.facility != facility and not (reading and actor.state_reviewer):
-        raise NotFound(f"{what} not found in facility {actor.facility!r}")
+        raise NotFound(f"{what} not found")
+
+
+def require_incident_facility(actor: Actor, incident_id: object, facility: str, *, reading: bool = False) -> None:
+    """``require_facility`` for an incident: refused exactly as an incident that does not exist."""
+    if actor.facility != facility and not (reading and actor.state_reviewer):
+        raise IncidentNotFound(incident_id)

@@ -12,6 +12,7 @@ from typing_extensions import TypedDict
 
 from domain.actor import Actor
 from domain.errors import NotFound, ValidationFailed
+from workflows.read_audit import ReadView
 from workflows.screens import EventRecord, IncidentScreen, describe, event_record
 from workflows.service import IncidentService
 
@@ -68,8 +69,10 @@ def _point(events: list[Any], as_of: datetime | None, version: int | None) -> tu
 
 def state_as_of(service: IncidentService, actor: Actor, incident_id: UUID, *, as_of: datetime | None = None,
                 version: int | None = None) -> IncidentAsOf:
-    """The incident as it stood: its state, details and clocks (with their status then)."""
-    return _state(service, actor, service.history(actor, incident_id), as_of, version)  # history checks access
+    """The incident as it stood: its state, details and clocks (with their status then); recorded as a read."""
+    state = _state(service, actor, service.readable_events(actor, incident_id), as_of, version)
+    service.record_read(actor, ReadView.AS_OF, incident_id, state["facility"])
+    return state
 
 
 def _state(service: IncidentService, actor: Actor, events: list[Any], as_of: datetime | None,
@@ -83,8 +86,9 @@ def _state(service: IncidentService, actor: Actor, events: list[Any], as_of: dat
 
 def changes_between(service: IncidentService, actor: Actor, incident_id: UUID, *, start: tuple[datetime | None, int | None],
                     end: tuple[datetime | None, int | None]) -> ChangesReport:
-    """What changed between two points: fields with their old and new values, and the events in between."""
-    history = service.history(actor, incident_id)  # checks the level and the facility
+    """What changed between two points: fields with their old and new values, and the events in between;
+    recorded as a read."""
+    history = service.readable_events(actor, incident_id)  # checks the level and the facility
     before = _state(service, actor, history, *start)
     after = _state(service, actor, history, *end)
     changes: list[FieldChange] = [{"field": name, "old": before[name], "new": after[name]}  # type: ignore[literal-required]
@@ -94,6 +98,7 @@ def changes_between(service: IncidentService, actor: Actor, incident_id: UUID, *
         if old != new:
             changes.append({"field": f"details.{name}", "old": old, "new": new})
     events = history[before["version"]:after["version"]]
+    service.record_read(actor, ReadView.CHANGES, incident_id, after["facility"])
     return {
         "incident_id": str(incident_id),
         "from": {"version": before["version"], "as_of": before["as_of"]},

@@ -11,6 +11,7 @@ from domain.actor import Actor
 from domain.deadlines import Deadline
 from domain.incident import Incident
 from domain.lifecycle import Step, available_steps
+from domain.reportability import ClassificationRecord
 from workflows.permissions import may
 
 # Fields every event carries that history shows apart from the event's own payload.
@@ -61,7 +62,7 @@ class IncidentScreen(TypedDict):
     details: dict[str, Any]
     missing_details: list[str]
     route: str | None
-    classification: dict[str, Any] | None
+    classification: ClassificationRecord | None
     findings: str | None
     clocks: list[ClockShown]
     allowed_actions: list[Step]

@@ -7,7 +7,7 @@ time. A refused command raises before anything is saved, so the event store is u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,12 +18,13 @@ from eventsourcing.persistence import IntegrityError, MapperDeserialisationError
 
 from domain.actor import Actor
 from domain.clock import Clock
-from domain.errors import Conflict, NotFound, StoredEventsUnreadable
+from domain.errors import Conflict, IncidentNotFound, NotFound, StaleVersion, StoredEventsUnreadable
 from domain.incident import Incident
 from domain.lifecycle import Step
 from domain.rules import DEFAULT_RULE_SET
 from domain.vpcr import VpcrReport
-from workflows.permissions import Action, require_facility, require_level
+from workflows.permissions import Action, require_facility, require_incident_facility, require_level
+from workflows.read_audit import NOT_RECORDED, ReadRecorder, ReadView, reads_of
 from workflows.store import IncidentStore
 
 
@@ -33,30 +34,54 @@ class BulkReceipt:
     duplicates: list[UUID] = field(default_factory=list)
 
 
+# The version a write expects the incident to be at, or any of several (an If-Match list); None: any.
+ExpectedVersion = int | Collection[int] | None
+
+
+def _matches(expected: ExpectedVersion, version: int) -> bool:
+    if expected is None:
+        return True
+    return version == expected if isinstance(expected, int) else version in expected
+
+
+def _named(expected: ExpectedVersion) -> str:
+    if isinstance(expected, int):
+        return str(expected)
+    listed = sorted(expected or ())
+    return "any of " + ", ".join(map(str, listed)) if listed else "a version the request named"
+
+
 def _differences(existing: Incident, report: VpcrReport) -> list[str]:
-    """Fields in which a re-delivered report differs from the one already received."""
+    """The fields (names only, never their values) in which a re-delivered report differs."""
     received = {
         "jc_case_number": existing.jc_case_number, "jc_reported_at": existing.jc_reported_at,
         "facility": existing.facility, "program": existing.program, "setting": existing.setting,
         "summary": existing.summary, "rule_set": existing.rule_set_name,
     }
     delivered = report.as_event_fields()
-    return [f"{name}: received {value!r}, now {delivered[name]!r}" for name, value in received.items()
+    return [f"{name} differs from the report already received" for name, value in received.items()
             if value != delivered[name]]
 
 
+def incident_not_found(incident_id: UUID) -> NotFound:
+    """The one answer for an absent incident, and where it must not be told apart, for another facility's."""
+    return IncidentNotFound(incident_id)
+
+
 class IncidentService:
-    def __init__(self, store: IncidentStore, clock: Clock) -> None:
+    def __init__(self, store: IncidentStore, clock: Clock, *, reads: ReadRecorder = NOT_RECORDED) -> None:
         self.store = store
         self.clock = clock
+        self.reads = reads  # the read audit: who was shown which incident (``workflows.read_audit``)
 
     # -- reads -------------------------------------------------------------------------------
 
     def load(self, incident_id: UUID, version: int | None = None) -> Incident:
+        """The incident, unchecked and unrecorded: for the use cases, never handed to a reader as it is."""
         try:
             incident: object = self.store.repository.get(incident_id, version=version)
         except AggregateNotFoundError:
-            raise NotFound(f"incident {incident_id} not found") from None
+            raise incident_not_found(incident_id) from None
         except MapperDeserialisationError:
             raise StoredEventsUnreadable(
                 f"the stored events of incident {incident_id} cannot be read: NIMRS_CIPHER_KEY is missing "
@@ -65,15 +90,30 @@ class IncidentService:
         return incident
 
     def incident(self, actor: Actor, incident_id: UUID, version: int | None = None) -> Incident:
-        require_level(actor, Action.READ)
-        incident = self.load(incident_id, version)
-        require_facility(actor, incident.facility, f"incident {incident_id}", reading=True)
+        """The incident (at a version), for a user who may read it; recorded as a read."""
+        incident = self._readable(actor, incident_id, version)
+        self.record_read(actor, ReadView.SHOW, incident_id, incident.facility)
         return incident
 
     def history(self, actor: Actor, incident_id: UUID) -> list[Any]:
-        """Every stored event of the incident, oldest first."""
-        self.incident(actor, incident_id)
+        """Every stored event of the incident, oldest first; recorded as a read."""
+        events = self.readable_events(actor, incident_id)
+        self.record_read(actor, ReadView.HISTORY, incident_id, events[0].facility)
+        return events
+
+    def readable_events(self, actor: Actor, incident_id: UUID) -> list[Any]:
+        """Every stored event, for a user who may read them; not recorded: the caller records what it shows."""
+        self._readable(actor, incident_id)
         return list(self.store.repository.event_store.get(incident_id))
+
+    def record_read(self, actor: Actor, view: ReadView, incident_id: UUID, facility: str) -> None:
+        self.reads.record(reads_of(actor, view, [(str(incident_id), facility)], self.clock()))
+
+    def _readable(self, actor: Actor, incident_id: UUID, version: int | None = None) -> Incident:
+        require_level(actor, Action.READ)
+        incident = self.load(incident_id, version)
+        require_incident_facility(actor, incident_id, incident.facility, reading=True)
+        return incident
 
     # -- the JC import queue -----------------------------------------------------------------
 
@@ -110,6 +150,8 @@ class IncidentService:
             except NotFound:
                 fresh.append(Incident.receive(report, actor, now))
                 continue
+            if existing.facility != actor.facility:  # another facility's: nothing of its record is told
+                raise Conflict(f"JC case {report.jc_case_number} was already received with different content")
             if problems := _differences(existing, report):
                 raise Conflict(f"JC case {report.jc_case_number} was already received with different content",
                                problems=problems)
@@ -129,49 +171,49 @@ class IncidentService:
 
     # -- workflow steps ------------------------------------------------------------------------
 
-    def import_report(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
+    def import_report(self, actor: Actor, incident_id: UUID, expected_version: ExpectedVersion = None) -> Incident:
         return self._step(actor, incident_id, Step.IMPORT_REPORT, expected_version,
                           lambda i, at: i.import_report(actor, at))
 
     def record_details(self, actor: Actor, incident_id: UUID, screen: str, fields: dict[str, Any],
-                       expected_version: int | None = None) -> Incident:
+                       expected_version: ExpectedVersion = None) -> Incident:
         return self._step(actor, incident_id, Step.RECORD_DETAILS, expected_version,
                           lambda i, at: i.record_details(actor, at, screen, fields))
 
-    def email_omh(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
+    def email_omh(self, actor: Actor, incident_id: UUID, expected_version: ExpectedVersion = None) -> Incident:
         return self._step(actor, incident_id, Step.EMAIL_OMH, expected_version, lambda i, at: i.email_omh(actor, at))
 
-    def submit_report_of_death(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
+    def submit_report_of_death(self, actor: Actor, incident_id: UUID, expected_version: ExpectedVersion = None) -> Incident:
         return self._step(actor, incident_id, Step.SUBMIT_REPORT_OF_DEATH, expected_version,
                           lambda i, at: i.submit_report_of_death(actor, at))
 
-    def start_investigation(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
+    def start_investigation(self, actor: Actor, incident_id: UUID, expected_version: ExpectedVersion = None) -> Incident:
         return self._step(actor, incident_id, Step.START_INVESTIGATION, expected_version,
                           lambda i, at: i.start_investigation(actor, at))
 
     def document_findings(self, actor: Actor, incident_id: UUID, findings: str,
-                          expected_version: int | None = None) -> Incident:
+                          expected_version: ExpectedVersion = None) -> Incident:
         return self._step(actor, incident_id, Step.DOCUMENT_FINDINGS, expected_version,
                           lambda i, at: i.document_findings(actor, at, findings))
 
-    def close(self, actor: Actor, incident_id: UUID, expected_version: int | None = None) -> Incident:
+    def close(self, actor: Actor, incident_id: UUID, expected_version: ExpectedVersion = None) -> Incident:
         return self._step(actor, incident_id, Step.CLOSE, expected_version, lambda i, at: i.close(actor, at))
 
-    def reopen(self, actor: Actor, incident_id: UUID, reason: str, expected_version: int | None = None) -> Incident:
+    def reopen(self, actor: Actor, incident_id: UUID, reason: str, expected_version: ExpectedVersion = None) -> Incident:
         return self._step(actor, incident_id, Step.REOPEN, expected_version, lambda i, at: i.reopen(actor, at, reason))
 
     def amend(self, actor: Actor, incident_id: UUID, screen: str, fields: dict[str, Any], reason: str,
-              expected_version: int | None = None) -> Incident:
+              expected_version: ExpectedVersion = None) -> Incident:
         return self._step(actor, incident_id, Step.AMEND, expected_version,
                           lambda i, at: i.amend(actor, at, screen, fields, reason))
 
-    def _step(self, actor: Actor, incident_id: UUID, step: Step, expected_version: int | None,
+    def _step(self, actor: Actor, incident_id: UUID, step: Step, expected_version: ExpectedVersion,
               command: Callable[[Incident, datetime], None]) -> Incident:
         require_level(actor, step)
         incident = self.load(incident_id)
-        require_facility(actor, incident.facility, f"incident {incident_id}")
-        if expected_version is not None and expected_version != incident.version:
-            raise Conflict(f"incident {incident_id} is at version {incident.version}, not {expected_version}; "
+        require_incident_facility(actor, incident_id, incident.facility)
+        if not _matches(expected_version, incident.version):
+            raise StaleVersion(f"incident {incident_id} is at version {incident.version}, not {_named(expected_version)}; "
                            "reload it and try again")
         command(incident, self.clock())  # the aggregate checks its lifecycle and refuses before recording
         self._save(incident)

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import uuid4
+
+from typing_extensions import TypedDict
 
 from domain.actor import Actor
 from domain.clock import Clock
@@ -21,6 +23,37 @@ from domain.vocabulary import Level
 from workflows.accounts import Principal
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+
+
+class SubscriptionRecord(TypedDict):
+    """A webhook subscription as its administrators see it (the signing secret only when subscribing)."""
+
+    id: str
+    url: str
+    types: list[str]  # CloudEvents types; empty: all
+    owner: str
+    facility: str | None  # whose events: null = every facility (a state reviewer's subscription)
+    cursor: int  # the feed position copied into the delivery queue so far
+    active: bool
+
+
+class NewSubscriptionRecord(SubscriptionRecord):
+    """A subscription just made, with its signing secret: shown this once."""
+
+    secret: str
+
+
+class DeliveryRecord(TypedDict):
+    """One event's delivery to a subscription."""
+
+    position: int  # the event's feed position
+    message_id: str  # the CloudEvent id, the same on every attempt (webhook-id)
+    type: str
+    status: str  # pending, delivered or dead
+    attempts: int
+    next_attempt_at: str
+    last_error: str | None
+    delivered_at: str | None
 
 
 @dataclass(frozen=True)
@@ -39,12 +72,13 @@ class Subscription:
         """Whose view of the feed the subscription gets: its facility, or every facility."""
         return Actor(self.owner, self.facility or "*", Level.READER, state_reviewer=self.facility is None)
 
-    def as_dict(self, with_secret: bool = False) -> dict[str, Any]:
-        shown = {"id": self.subscription_id, "url": self.url, "types": list(self.types), "owner": self.owner,
-                 "facility": self.facility, "cursor": self.cursor, "active": self.active}
-        if with_secret:
-            shown["secret"] = self.secret
-        return shown
+    def as_dict(self) -> SubscriptionRecord:
+        return {"id": self.subscription_id, "url": self.url, "types": list(self.types), "owner": self.owner,
+                "facility": self.facility, "cursor": self.cursor, "active": self.active}
+
+    def as_new(self) -> NewSubscriptionRecord:
+        """As shown once, when subscribing: with the signing secret."""
+        return {**self.as_dict(), "secret": self.secret}
 
 
 class WebhookRepository(Protocol):
@@ -58,7 +92,7 @@ class WebhookRepository(Protocol):
 
     def deactivate(self, subscription_id: str) -> None: ...
 
-    def deliveries(self, subscription_id: str, status: str | None, limit: int) -> list[dict[str, Any]]:
+    def deliveries(self, subscription_id: str, status: str | None, limit: int) -> list[DeliveryRecord]:
         """Deliveries in log order, as shown to the administrator."""
 
     def requeue_dead(self, subscription_id: str, positions: list[int] | None, at: datetime) -> int:
@@ -105,7 +139,7 @@ class WebhookService:
         self.get(by, subscription_id)
         self.repository.deactivate(subscription_id)
 
-    def deliveries(self, by: Principal, subscription_id: str, status: str | None, limit: int = 100) -> list[dict[str, Any]]:
+    def deliveries(self, by: Principal, subscription_id: str, status: str | None, limit: int = 100) -> list[DeliveryRecord]:
         self.get(by, subscription_id)
         if status not in (None, PENDING, DELIVERED, DEAD):
             raise ValidationFailed(f"status must be pending, delivered or dead, got {status!r}")

@@ -15,6 +15,7 @@ from adapters.integrations.vpcr import read_vpcr_file
 from adapters.settings import env_name
 from domain.actor import Actor
 from domain.errors import ValidationFailed
+from domain.incident import Incident
 from domain.rules import DEFAULT_RULE_SET
 from workflows.screens import describe, event_record
 from workflows.service import IncidentService
@@ -48,8 +49,8 @@ def parse_fields(sets: list[str] | None, file: Path | None) -> dict[str, Any]:
     return fields
 
 
-def _show(service: IncidentService, actor: Actor, iid: UUID, as_json: bool, version: int | None = None) -> None:
-    view = describe(service.incident(actor, iid, version), actor, service.clock())
+def _show(service: IncidentService, actor: Actor, incident: Incident, as_json: bool) -> None:
+    view = describe(incident, actor, service.clock())
 
     def render(v: dict[str, Any]) -> None:
         out.print(f"[bold]{v['id']}[/]  JC case {v['jc_case_number'] or '-'}  v{v['version']}")
@@ -69,12 +70,11 @@ def _show(service: IncidentService, actor: Actor, iid: UUID, as_json: bool, vers
     emit(view, as_json, render)
 
 
-def _step(user: str, reference: str, as_json: bool, run: Callable[[IncidentService, Actor, UUID], Any]) -> None:
+def _step(user: str, reference: str, as_json: bool, run: Callable[[IncidentService, Actor, UUID], Incident]) -> None:
+    """Run a step and show the incident it left (a write's answer, not a read: the event records who acted)."""
     with session() as runtime:
         actor = runtime.accounts.get(user)
-        iid = incident_id(reference)
-        run(runtime.service, actor, iid)
-        _show(runtime.service, actor, iid, as_json)
+        _show(runtime.service, actor, run(runtime.service, actor, incident_id(reference)), as_json)
 
 
 def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per command
@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
             actor = runtime.accounts.get(user)
             iid = runtime.service.create_incident(actor, program=program, setting=setting, code=code, summary=summary,
                                                   rules=rules)
-            _show(runtime.service, actor, iid, as_json)
+            _show(runtime.service, actor, runtime.service.load(iid), as_json)
 
     @app.command("import-report")
     @handles_errors
@@ -170,7 +170,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
              as_json: Json = False) -> None:
         """Show an incident: state, details, clocks and the actions you may take."""
         with session() as runtime:
-            _show(runtime.service, runtime.accounts.get(user), incident_id(reference), as_json, version)
+            actor = runtime.accounts.get(user)
+            _show(runtime.service, actor, runtime.service.incident(actor, incident_id(reference), version), as_json)
 
     @app.command()
     @handles_errors

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from adapters.cli import database, incidents, server, tooling, users, views
+from adapters.cli import database, incidents, integrity, keys, readers, server, tooling, users, views
 from adapters.cli.support import emit, handles_errors, out
 from domain import severity
 from domain.errors import ValidationFailed
@@ -28,10 +28,13 @@ users_app = typer.Typer(help="The local user registry.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 incidents.register(app)
 views.register(app)
+readers.register(views.audit_app)
 users.register(users_app)
 server.register(app)
 tooling.register(app)
 database.register(app)
+keys.register(app)
+integrity.register(app)
 
 Rules = Annotated[str, typer.Option("--rules", help="Rule set: current (chart 002) or earlier (chart 001).")]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]

@@ -22,6 +22,8 @@ EXIT_MEANINGS = {
     "unauthenticated": "not signed in as a known user",
     "conflict": "wrong state for the step, a stale version (`--expect-version`), or a re-delivery that differs",
     "unreadable": "the store is unreachable, or its events cannot be read (a missing or wrong `NIMRS_CIPHER_KEY`)",
+    "tampered": "`nimrs verify`: the event log does not match its hash chain or checkpoint; the message (and "
+                "`--json`) names the first position that does not",
     "error": "anything else (a bug: please report it)",
 }
 

@@ -19,7 +19,8 @@ from domain.errors import NimrsError
 from domain.vpcr import incident_id_for
 
 # Exit codes scripts can rely on (docs/cli.md).
-EXIT_CODES = {"validation": 3, "not_found": 4, "forbidden": 5, "unauthenticated": 5, "conflict": 6, "unreadable": 7, "error": 1}
+EXIT_CODES = {"validation": 3, "not_found": 4, "forbidden": 5, "unauthenticated": 5, "conflict": 6, "unreadable": 7, "tampered": 8,
+              "error": 1}
 UNAVAILABLE = 7
 UNUSABLE_STORE: tuple[type[Exception], ...] = (*STORE_ERRORS, OSError)  # and a SQLite file that cannot be opened
 
@@ -79,6 +80,16 @@ def session() -> Iterator[Runtime]:
     """The process's parts, built as a command first uses them, and released after it."""
     with Runtime(settings()) as runtime:
         yield runtime
+        _seal(runtime)
+
+
+def _seal(runtime: Runtime) -> None:
+    """Seal what the command wrote, so a deployment without a server has its chain too (docs/adr/0010)."""
+    try:
+        runtime.seal_written()
+    except UNUSABLE_STORE as error:  # the command did its work; a server or `nimrs seal` seals later
+        err.print(f"warning: the new events are not sealed yet ({type(error).__name__}); `nimrs seal` seals them",
+                  highlight=False)
 
 
 incident_id = incident_id_for

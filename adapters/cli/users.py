@@ -26,7 +26,8 @@ def _password(from_stdin: bool) -> str | None:
 def _render_account(a: dict[str, Any]) -> None:
     roles = [r for r, on in (("security administrator", a["security_admin"]), ("state reviewer", a["state_reviewer"])) if on]
     out.print(f"{a['user_id']}\t{a['facility']}\tLevel {a['level']}\t{a['status']}"
-              + (f"\t{', '.join(roles)}" if roles else "") + ("" if a["can_sign_in"] else "\t(no password: CLI only)"))
+              + (f"\t{', '.join(roles)}" if roles else "") + ("" if a["can_sign_in"] else "\t(no password: CLI only)")
+              + ("\t(must change its one-time password)" if a.get("must_change_password") else ""))
 
 
 def register(users_app: typer.Typer) -> None:
@@ -68,10 +69,59 @@ def register(users_app: typer.Typer) -> None:
         with session() as runtime:
             emit(runtime.accounts.unlock(name).as_dict(), as_json, _render_account)
 
+    @users_app.command("disable")
+    @handles_errors
+    def users_disable(name: str, as_json: Json = False) -> None:
+        """Disable a user: no sign-in, and its sessions end at once."""
+        with session() as runtime:
+            emit(runtime.accounts.disable(name).as_dict(), as_json, _render_account)
+
+    @users_app.command("enable")
+    @handles_errors
+    def users_enable(name: str, as_json: Json = False) -> None:
+        """Enable a disabled user again."""
+        with session() as runtime:
+            emit(runtime.accounts.enable(name).as_dict(), as_json, _render_account)
+
+    @users_app.command("change")
+    @handles_errors
+    def users_change(
+        name: str,
+        level: Annotated[int | None, typer.Option(help="New security group: 1 submits, 2 creates, 3 reads.")] = None,
+        security_admin: Annotated[bool | None, typer.Option(
+            "--security-admin/--no-security-admin", help="Grant or remove the security administrator role.")] = None,
+        state_reviewer: Annotated[bool | None, typer.Option(
+            "--state-reviewer/--no-state-reviewer", help="Grant or remove the state reviewer role.")] = None,
+        as_json: Json = False,
+    ) -> None:
+        """Change a user's level or roles; its sessions end, so the change holds at once."""
+        with session() as runtime:
+            emit(runtime.accounts.change(name, level=level, security_admin=security_admin,
+                                         state_reviewer=state_reviewer).as_dict(), as_json, _render_account)
+
+    @users_app.command("revoke-sessions")
+    @handles_errors
+    def users_revoke_sessions(name: str, as_json: Json = False) -> None:
+        """End every session (bearer token) of a user at once."""
+        with session() as runtime:
+            ended = runtime.accounts.revoke_sessions(name)
+        emit({"user_id": name, "sessions_revoked": ended}, as_json,
+             lambda r: out.print(f"{r['user_id']}: {r['sessions_revoked']} session(s) ended"))
+
+    @users_app.command("reset-password")
+    @handles_errors
+    def users_reset_password(name: str, as_json: Json = False) -> None:
+        """A one-time password, shown once, that the user must change at the next sign-in."""
+        with session() as runtime:
+            account, password = runtime.accounts.reset_password(name)
+        emit({"user": account.as_dict(), "one_time_password": password}, as_json, lambda r: out.print(
+            f"one-time password for {r['user']['user_id']} (shown once; the user must change it at sign-in): "
+            f"{r['one_time_password']}"))
+
     @users_app.command("re-establish")
     @handles_errors
     def users_reestablish(name: str, password_stdin: PasswordStdin = False, as_json: Json = False) -> None:
-        """Re-establish an account (a year without signing in) with a new password."""
+        """Re-establish an account locked by a year without signing in, with a password the user must change."""
         password = _password(password_stdin)
         if password is None:
             raise ValidationFailed("re-establishing needs a new password: pass --password-stdin")

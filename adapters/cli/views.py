@@ -44,8 +44,8 @@ projections_app = typer.Typer(help="The read models: status, the live projector,
 err = Console(stderr=True)
 
 
-def moment(text: str | None, what: str) -> datetime | None:
-    return None if text is None else parse_moment(text, what)
+def moment(text: str | None, what: str, now: datetime) -> datetime | None:
+    return None if text is None else parse_moment(text, what, now=now)
 
 
 @contextmanager
@@ -56,13 +56,13 @@ def read_models() -> Iterator[Runtime]:
         yield runtime
 
 
-def _point(text: str | None) -> tuple[datetime | None, int | None]:
+def _point(text: str | None, now: datetime) -> tuple[datetime | None, int | None]:
     """``v7`` is version 7; anything else is a moment."""
     if text is None:
         return None, None
     if text.startswith("v") and text[1:].isdigit():
         return None, int(text[1:])
-    return parse_moment(text, "a point in time"), None
+    return parse_moment(text, "a point in time", now=now), None
 
 
 def _emit_trail(rows: Sequence[Mapping[str, Any]], as_csv: bool, as_json: bool) -> None:
@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
                         soon_days: SoonDays = 2, limit: int = 50, offset: int = 0, as_json: Json = False) -> None:
         """Reporting clocks by status, most overdue first; --as-of answers as things stood then."""
         with read_models() as runtime:
-            result = runtime.reads.overdue(runtime.accounts.get(user), facility=facility, as_of=moment(as_of, "--as-of"),
+            result = runtime.reads.overdue(runtime.accounts.get(user), facility=facility, as_of=moment(as_of, "--as-of", runtime.clock()),
                                     status=status, clock=clock, soon_days=soon_days, limit=limit, offset=offset)
 
         def render(data: dict[str, Any]) -> None:
@@ -167,7 +167,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
         """The audit trail across incidents: by incident, by user, by time range."""
         with read_models() as runtime:
             rows = runtime.reads.audit_trail(runtime.accounts.get(user), incident_id=str(incident_id(incident)) if incident else None,
-                                      user=actor, since=moment(since, "--since"), until=moment(until, "--until"),
+                                      user=actor, since=moment(since, "--since", runtime.clock()),
+                                      until=moment(until, "--until", runtime.clock()),
                                       facility=facility, limit=limit)
         _emit_trail(rows, as_csv, as_json)
 
@@ -178,7 +179,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
                      as_json: Json = False) -> None:
         """The incident as it stood at a moment (or version): state, details, clocks then."""
         with session() as runtime:
-            result = state_as_of(runtime.service, runtime.accounts.get(user), incident_id(reference), as_of=moment(as_of, "--as-of"),
+            result = state_as_of(runtime.service, runtime.accounts.get(user), incident_id(reference),
+                                 as_of=moment(as_of, "--as-of", runtime.clock()),
                                  version=version)
 
         def render(v: dict[str, Any]) -> None:
@@ -199,8 +201,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
                    as_json: Json = False) -> None:
         """What changed between two points: each field's old and new value, and the events in between."""
         with session() as runtime:
-            result = changes_between(runtime.service, runtime.accounts.get(user), incident_id(reference), start=_point(start),
-                                     end=_point(end))
+            result = changes_between(runtime.service, runtime.accounts.get(user), incident_id(reference), start=_point(start, runtime.clock()),
+                                     end=_point(end, runtime.clock()))
 
         def render(data: dict[str, Any]) -> None:
             out.print(f"from v{data['from']['version']} ({data['from']['as_of']}) "
@@ -217,16 +219,20 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
     @projections_app.command("status")
     @handles_errors
     def projections_status(as_json: Json = False) -> None:
-        """Each view's position in the log and how far behind it is (events and seconds)."""
+        """Each view's position in the log, how far behind it is (events and seconds), and events it skipped."""
         with session() as runtime:
             rows = runtime.projector.status()
+            failures = runtime.projector.failures()
 
         def render(data: list[dict[str, Any]]) -> None:
-            table = Table("view", "position", "log head", "lag (events)", "lag (s)", "as of")
+            table = Table("view", "position", "log head", "lag (events)", "lag (s)", "as of", "failed events")
             for row in data:
                 table.add_row(row["view"], str(row["position"]), str(row["log_head"]), str(row["lag_events"]),
-                              str(row["lag_seconds"]), row["as_of"] or "-")
+                              str(row["lag_seconds"]), row["as_of"] or "-", str(row["failed_events"]))
             out.print(table)
+            for failure in failures:
+                out.print(f"{failure['view']} skipped event {failure['position']} ({failure['event_type']} of incident "
+                          f"{failure['incident_id']}): {failure['error']}", highlight=False)
 
         emit(rows, as_json, render)
 

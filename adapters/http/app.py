@@ -4,20 +4,25 @@
 run the real server on a real port with an injected clock. By default the server also runs a projector thread that
 keeps the read models current; with several API processes (or a separate ``nimrs projections
 run``) that is harmless: rival projectors are safe (docs/adr/0006-read-models.md).
+It also runs a sealer thread that keeps the event log's hash chain within a second of the log
+(docs/adr/0010-tamper-evidence.md); rival sealers are safe too.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from typing_extensions import TypedDict
 
 from adapters.bootstrap import Runtime
-from adapters.http import accounts, incidents, integrations, problems, queries
+from adapters.http import accounts, guards, incidents, integrations, problems, queries, readers, users
 from adapters.http.context import Context, JsonResponse
+from adapters.persistence.event_chain import EventChain
 from adapters.settings import Settings, load_settings
 from domain.clock import Clock, utc_now
 from projections.projector import Projector
@@ -27,7 +32,15 @@ DESCRIPTION = """Incident reporting and workflow for New York mental health prov
 
 Sign in with `POST /auth/token` and send the token as `Authorization: Bearer TOKEN`.
 Every refusal is an RFC 9457 problem document. Responses about one incident carry its version
-as an `ETag`; send it back in `If-Match` to refuse a stale write (409). See docs/api.md."""
+as an `ETag`; send it back in `If-Match` to refuse a stale write (412 Precondition Failed), or in
+`If-None-Match` when reading it again (304 Not Modified). See docs/api.md."""
+
+
+class Health(TypedDict):
+    status: str  # ok
+    store: str  # sqlite or postgres
+    views_lag_events: int  # events the read models have yet to project
+    views_failed_events: dict[str, int]  # per view, events it could not apply and skipped (`nimrs projections status`)
 
 
 def build_context(settings: Settings, clock: Clock) -> Context:
@@ -48,6 +61,16 @@ def _follow(projector: Projector, stop: threading.Event) -> None:
             stop.wait(2)
 
 
+def _seal(chain: EventChain, stop: threading.Event, turn: Callable[[], Any]) -> None:
+    """Keep the event log's hash chain within a second of the log (docs/adr/0010-tamper-evidence.md)."""
+    while not stop.is_set():
+        try:
+            chain.follow(stop, turn=turn)
+        except Exception:  # keep serving; the chain catches up when the store is back
+            log.exception("the sealer stopped; retrying in 2 s")
+            stop.wait(2)
+
+
 def create_app(settings: Settings | None = None, clock: Clock = utc_now, run_projector: bool = True) -> FastAPI:
     chosen = settings if settings is not None else load_settings()
 
@@ -57,27 +80,35 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now, run_pro
         app.state.context = context
         stop = threading.Event()
         follower = threading.Thread(target=_follow, args=(context.projector, stop), name="projector", daemon=True)
+        sealer = threading.Thread(target=_seal, args=(context.runtime.event_chain, stop, context.writing),
+                                  name="sealer", daemon=True)
+        sealer.start()
         if run_projector:
             follower.start()
         try:
             yield
         finally:
             stop.set()
+            sealer.join(timeout=10)
             if run_projector:
                 follower.join(timeout=10)
+            context.anonymous.flush()
             context.runtime.close()
 
     app = FastAPI(title="nimrs", version="1", description=DESCRIPTION, lifespan=lifespan,
-                  default_response_class=JsonResponse)
+                  default_response_class=JsonResponse, docs_url=None, redoc_url=None)
     problems.install(app)
-    for module in (accounts, incidents, queries, integrations):
+    guards.install(app)  # headers, text checks and /docs from local files
+    for module in (accounts, users, incidents, queries, integrations, readers):
         app.include_router(module.router)
 
-    @app.get("/health", tags=["operations"], summary="Liveness and the views' lag behind the event log")
+    @app.get("/health", tags=["operations"], summary="Liveness and the views' lag behind the event log",
+             response_model=Health)
     def health() -> JsonResponse:
         context: Context = app.state.context
-        return JsonResponse({"status": "ok", "store": chosen.store_kind,
-                             "views_lag_events": context.projector.lag_events()})
+        shown: Health = {"status": "ok", "store": chosen.store_kind, "views_lag_events": context.projector.lag_events(),
+                         "views_failed_events": context.projector.failed_events()}
+        return JsonResponse(shown)
 
     return app
 

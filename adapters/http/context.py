@@ -11,23 +11,31 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 from adapters.bootstrap import Runtime
+from adapters.http.limits import AnonymousGate, client_address
 from adapters.integrations.feed import Feed
 from adapters.persistence.security_log import SecurityLog
 from domain.clock import Clock
 from domain.errors import PermissionDenied, Unauthenticated
 from projections.projector import Projector
 from projections.reads import ReadModels
-from workflows.accounts import AccountService, Principal
+from workflows.accounts import CHANGE_PASSWORD_FIRST, AccountService, Principal
 from workflows.service import IncidentService
 from workflows.webhooks import WebhookService
 
-TOKEN_CACHE_SECONDS = 5  # a token is looked up at most every 5 s; sign-out is immediate in this process
+# A token is looked up at most every 5 s. Sign-out, and any change that ends a user's sessions (a lock,
+# disabling, a change of level or roles, a password reset or change, revoking sessions), is immediate in
+# the process that made it (``AccountService.sessions_ended``); other server processes stop trusting
+# the token within TOKEN_CACHE_SECONDS, when their cached copy lapses and the lookup finds it deleted.
+TOKEN_CACHE_SECONDS = 5
 
 
-class JsonResponse(Response):
+class JsonResponse(JSONResponse):
+    """JSON by orjson. A route's ``response_model`` documents the body (``adapters.http.schemas``); FastAPI passes
+    a response through as it is, without validating or serialising the body again."""
+
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
@@ -56,25 +64,37 @@ class Context:
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _tokens: dict[str, tuple[Principal, datetime, datetime]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _endings: int = 0  # how many times sessions were ended in this process
+    anonymous: AnonymousGate = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.anonymous = AnonymousGate(self.runtime.anonymous_refusals,
+                                       self.runtime.settings.anonymous_limit_per_address, self.clock)
+        self.accounts.sessions_ended.append(self.forget_user)
 
     def authenticate(self, token: str) -> Principal:
         now = self.clock()
         cached = self._tokens.get(token)
         if cached is not None and now < cached[2] and now < cached[1]:
             return cached[0]
+        endings = self._endings
         principal, expires_at = self.accounts.authenticate(token)
         with self._lock:
             if len(self._tokens) > 10_000:
                 self._tokens.clear()
-            self._tokens[token] = (principal, expires_at, now + timedelta(seconds=TOKEN_CACHE_SECONDS))
+            if endings == self._endings:  # no session ended while it was looked up: safe to keep
+                self._tokens[token] = (principal, expires_at, now + timedelta(seconds=TOKEN_CACHE_SECONDS))
         return principal
 
     def writing(self) -> Any:
         return self.write_lock if self.store_kind == "sqlite" else contextlib.nullcontext()
 
-    def forget_all(self) -> None:
+    def forget_user(self, user_id: str) -> None:
+        """Stop trusting the user's cached tokens: its sessions were ended (the tokens are deleted)."""
         with self._lock:
-            self._tokens.clear()
+            self._endings += 1
+            for token in [t for t, (who, _, _) in self._tokens.items() if who.user_id == user_id]:
+                del self._tokens[token]
 
     def forget(self, token: str) -> None:
         with self._lock:
@@ -89,13 +109,26 @@ def context(request: Request) -> Context:
     return request.app.state.context  # type: ignore[no-any-return]
 
 
-def principal(request: Request,
+def signed_in(request: Request,
               credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthenticated("sign in first: send Authorization: Bearer TOKEN (POST /auth/token gives one)")
-    who = context(request).authenticate(credentials.credentials)
+    """Whoever the token stands for, even one who must change a one-time password first."""
+    ctx = context(request)
+    try:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthenticated("sign in first: send Authorization: Bearer TOKEN (POST /auth/token gives one)")
+        who = ctx.authenticate(credentials.credentials)
+    except Unauthenticated:
+        ctx.anonymous.check(client_address(request))  # past the limit: 429 instead
+        raise
     request.state.principal = who
     request.state.token = credentials.credentials
+    return who
+
+
+def principal(who: Annotated[Principal, Depends(signed_in)]) -> Principal:
+    """Whoever the token stands for; one signed in with a one-time password may only change it."""
+    if who.must_change_password:
+        raise PermissionDenied(CHANGE_PASSWORD_FIRST)
     return who
 
 
@@ -107,4 +140,5 @@ def security_admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
 
 Ctx = Annotated[Context, Depends(context)]
 Who = Annotated[Principal, Depends(principal)]
+TokenHolder = Annotated[Principal, Depends(signed_in)]  # for changing the password and signing out only
 Admin = Annotated[Principal, Depends(security_admin)]

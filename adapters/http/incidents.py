@@ -13,8 +13,12 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Header, Path, Query
 from pydantic import BaseModel, Field
 from starlette.responses import Response
+from typing_extensions import TypedDict
 
+from adapters.http.conditions import expected_versions, not_modified
 from adapters.http.context import Context, Ctx, JsonResponse, Who
+from adapters.http.problems import WRONG_STATE, refusals
+from adapters.http.schemas import documented
 from adapters.integrations.vpcr import parse_vpcr_reports
 from domain.actor import Actor
 from domain.deadlines import parse_moment
@@ -23,14 +27,35 @@ from domain.incident import Incident
 from domain.lifecycle import State
 from domain.rules import DEFAULT_RULE_SET
 from domain.vpcr import incident_id_for as incident_id
-from workflows.replay import changes_between, state_as_of
-from workflows.screens import describe, event_record
-from workflows.service import IncidentService
+from projections.board import InState
+from workflows.replay import ChangesReport, IncidentAsOf, changes_between, state_as_of
+from workflows.screens import EventRecord, IncidentScreen, describe, event_record
+from workflows.service import ExpectedVersion, IncidentService
 
 router = APIRouter(tags=["incidents"])
 Ref = Annotated[str, Path(description="The incident id, or its JC case number", max_length=100,
                                  examples=["2026-015501"])]
-IfMatch = Annotated[str | None, Header(description='The ETag you read, e.g. "3": refused with 409 if stale')]
+IfMatch = Annotated[str | None, Header(description='The ETag you read, e.g. "3" (or a list, or *): refused with 412 '
+                                                   'if the incident has moved on')]
+ETAG = {"ETag": {"description": 'The incident\'s version, e.g. "3": send it back in If-Match', "schema": {"type": "string"}}}
+READ = refusals(401, 404, 422)
+MAX_VERSION = 2**31 - 1  # an incident's version is stored as a 32-bit integer or wider: beyond is a typing error
+SCREEN = documented(IncidentScreen)
+STEP = {200: {"headers": ETAG}, **refusals(401, 403, 404, 409, 412, 422, described={409: WRONG_STATE})}
+
+
+class Receipt(TypedDict):
+    """The incident ids of the VPCR reports received now, and of those received before (re-deliveries)."""
+
+    received: list[str]
+    duplicates: list[str]
+
+
+class JcQueue(TypedDict):
+    """The JC import queue of one facility: received reports waiting to be imported, longest waiting first."""
+
+    facility: str
+    incidents: list[InState]
 
 
 class NewIncident(BaseModel):
@@ -55,15 +80,6 @@ class Amendment(BaseModel):
     reason: str = Field(min_length=1, max_length=4000)
 
 
-def expected_version(if_match: str | None) -> int | None:
-    if if_match is None or if_match.strip() == "*":
-        return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise ValidationFailed(f'If-Match must be the incident\'s ETag, such as "3"; got {if_match!r}')
-    return int(tag)
-
-
 def shown(ctx: Context, incident: Incident, actor: Actor, status: int = 200) -> Response:
     headers = {"ETag": f'"{incident.version}"'}
     if status == 201:
@@ -72,109 +88,139 @@ def shown(ctx: Context, incident: Incident, actor: Actor, status: int = 200) -> 
 
 
 def step(ctx: Context, actor: Actor, reference: str, if_match: str | None,
-         command: Callable[[IncidentService, UUID, int | None], Incident]) -> Response:
+         command: Callable[[IncidentService, UUID, ExpectedVersion], Incident]) -> Response:
+    expected = expected_versions(if_match)
     with ctx.writing():
-        incident = command(ctx.service, incident_id(reference), expected_version(if_match))
+        incident = command(ctx.service, incident_id(reference), expected)
     return shown(ctx, incident, actor)
 
 
-@router.post("/vpcr-reports", status_code=201, summary="Receive VPCR reports into the JC import queue")
+@router.post("/vpcr-reports", status_code=201, summary="Receive VPCR reports into the JC import queue",
+             response_model=Receipt, response_description="At least one report was new",
+             responses={200: {"model": Receipt, "description": "Every report had been received before: nothing new"},
+                        **refusals(401, 403, 404, 409, 422, described={
+                            409: "A report was received before (or appears twice) with different content"})})
 def receive(who: Who, ctx: Ctx, body: Annotated[Any, Body(description="One VPCR report, or a list (bulk)")]) -> Response:
-    reports = parse_vpcr_reports(body, "the request body")
+    reports = parse_vpcr_reports(body, "the request body", ctx.clock())
     with ctx.writing():
         receipt = ctx.service.receive_vpcr_reports(who.actor, reports)
-    return JsonResponse({"received": [str(i) for i in receipt.received],
-                         "duplicates": [str(i) for i in receipt.duplicates]},
-                        status_code=201 if receipt.received else 200)
+    shown: Receipt = {"received": [str(i) for i in receipt.received], "duplicates": [str(i) for i in receipt.duplicates]}
+    return JsonResponse(shown, status_code=201 if receipt.received else 200)
 
 
-@router.get("/jc-queue", summary="The JC import queue: received reports waiting to be imported")
+@router.get("/jc-queue", summary="The JC import queue: received reports waiting to be imported",
+            response_model=JcQueue, responses=READ)
 def jc_queue(who: Who, ctx: Ctx, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
              facility: Annotated[str | None, Query(max_length=64)] = None) -> Response:
     result = ctx.reads.board(who.actor, facility=facility, state=State.JC_IMPORT_QUEUE, limit=limit)
-    return JsonResponse({"facility": result["facility"], "incidents": result["incidents"]})
+    shown: JcQueue = {"facility": result["facility"], "incidents": result["incidents"]}
+    return JsonResponse(shown)
 
 
-@router.post("/incidents", status_code=201, summary="New Incident (OMH-only, or a local record)")
+@router.post("/incidents", status_code=201, summary="New Incident (OMH-only, or a local record)",
+             response_model=SCREEN,
+             responses={201: {"headers": {**ETAG, "Location": {"description": "The new incident",
+                                                               "schema": {"type": "string"}}}},
+                        **refusals(401, 403, 422)})
 def create(body: NewIncident, who: Who, ctx: Ctx) -> Response:
     with ctx.writing():
         new_id = ctx.service.create_incident(who.actor, program=body.program, setting=body.setting, code=body.code,
                                              summary=body.summary, rules=body.rules)
-    return shown(ctx, ctx.service.incident(who.actor, new_id), who.actor, 201)
+    return shown(ctx, ctx.service.load(new_id), who.actor, 201)  # a write's answer, not a read
 
 
-@router.get("/incidents/{reference}", summary="An incident: state, details, clocks and the actions you may take")
+@router.get("/incidents/{reference}", summary="An incident: state, details, clocks and the actions you may take",
+            response_model=SCREEN, responses={200: {"headers": ETAG}, 304: {
+                "description": "Not modified: If-None-Match named the current ETag", "headers": ETAG}, **READ})
 def show(reference: Ref, who: Who, ctx: Ctx,
-         version: Annotated[int | None, Query(ge=1, description="As it stood at this version")] = None) -> Response:
-    return shown(ctx, ctx.service.incident(who.actor, incident_id(reference), version), who.actor)
+         version: Annotated[int | None, Query(ge=1, le=MAX_VERSION, description="As it stood at this version")] = None,
+         if_none_match: Annotated[str | None, Header(description='ETags you hold, e.g. "3": 304 if one is current')]
+         = None) -> Response:
+    incident = ctx.service.incident(who.actor, incident_id(reference), version)
+    if not_modified(if_none_match, incident.version):
+        return Response(status_code=304, headers={"ETag": f'"{incident.version}"'})
+    return shown(ctx, incident, who.actor)
 
 
-@router.get("/incidents/{reference}/history", summary="Every event of the incident: what, when and who")
+@router.get("/incidents/{reference}/history", summary="Every event of the incident: what, when and who",
+            response_model=list[EventRecord], responses=READ)
 def history(reference: Ref, who: Who, ctx: Ctx) -> Response:
     return JsonResponse([event_record(e) for e in ctx.service.history(who.actor, incident_id(reference))])
 
 
-@router.get("/incidents/{reference}/as-of", summary="The incident as it stood at a time or a version (auditors)")
+@router.get("/incidents/{reference}/as-of", summary="The incident as it stood at a time or a version (auditors)",
+            response_model=documented(IncidentAsOf),
+            responses=refusals(401, 404, 422, described={404: "Not found, another facility's, or it did not exist yet then"}))
 def as_of(reference: Ref, who: Who, ctx: Ctx,
           at: Annotated[str | None, Query(description="ISO 8601; a bare date is the end of that New York day")] = None,
-          version: Annotated[int | None, Query(ge=1)] = None) -> Response:
+          version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None) -> Response:
     if (at is None) == (version is None):
         raise ValidationFailed("give exactly one of at (a time) or version")
-    moment = parse_moment(at, "at") if at else None
+    moment = parse_moment(at, "at", now=ctx.clock()) if at else None
     return JsonResponse(state_as_of(ctx.service, who.actor, incident_id(reference), as_of=moment, version=version))
 
 
-@router.get("/incidents/{reference}/changes", summary="What changed between two versions (auditors)")
-def changes(reference: Ref, who: Who, ctx: Ctx, from_version: Annotated[int, Query(alias="from", ge=1)],
-            to_version: Annotated[int, Query(alias="to", ge=1)]) -> Response:
+@router.get("/incidents/{reference}/changes", summary="What changed between two versions (auditors)",
+            response_model=ChangesReport, responses=READ)
+def changes(reference: Ref, who: Who, ctx: Ctx, from_version: Annotated[int, Query(alias="from", ge=1, le=MAX_VERSION)],
+            to_version: Annotated[int, Query(alias="to", ge=1, le=MAX_VERSION)]) -> Response:
     return JsonResponse(changes_between(ctx.service, who.actor, incident_id(reference), start=(None, from_version),
                                         end=(None, to_version)))
 
 
-@router.post("/incidents/{reference}/import-report", summary="Import from the JC queue as a draft")
+@router.post("/incidents/{reference}/import-report", summary="Import from the JC queue as a draft",
+             response_model=SCREEN, responses=STEP)
 def import_report(reference: Ref, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
     return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.import_report(who.actor, i, v))
 
 
-@router.patch("/incidents/{reference}/record-details/{screen}", summary="Record details on one screen of a draft")
+@router.patch("/incidents/{reference}/record-details/{screen}", summary="Record details on one screen of a draft",
+              response_model=SCREEN, responses=STEP)
 def record_details(reference: Ref, screen: Annotated[str, Path(max_length=40)], who: Who, ctx: Ctx,
                    fields: Annotated[dict[str, Any], Body(description="Field names to values")],
                    if_match: IfMatch = None) -> Response:
     return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.record_details(who.actor, i, screen, fields, v))
 
 
-@router.post("/incidents/{reference}/email-omh", summary="Submit to OMH (Level 1)")
+@router.post("/incidents/{reference}/email-omh", summary="Submit to OMH (Level 1)",
+             response_model=SCREEN, responses=STEP)
 def email_omh(reference: Ref, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
     return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.email_omh(who.actor, i, v))
 
 
-@router.post("/incidents/{reference}/submit-report-of-death", summary="Submit the Report of Death to the JC (Level 1)")
+@router.post("/incidents/{reference}/submit-report-of-death", summary="Submit the Report of Death to the JC (Level 1)",
+             response_model=SCREEN, responses=STEP)
 def submit_report_of_death(reference: Ref, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
     return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.submit_report_of_death(who.actor, i, v))
 
 
-@router.post("/incidents/{reference}/start-investigation", summary="Start the investigation")
+@router.post("/incidents/{reference}/start-investigation", summary="Start the investigation",
+             response_model=SCREEN, responses=STEP)
 def start_investigation(reference: Ref, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
     return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.start_investigation(who.actor, i, v))
 
 
-@router.post("/incidents/{reference}/document-findings", summary="Document the investigation's findings")
+@router.post("/incidents/{reference}/document-findings", summary="Document the investigation's findings",
+             response_model=SCREEN, responses=STEP)
 def document_findings(reference: Ref, body: Findings, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
     return step(ctx, who.actor, reference, if_match,
                 lambda s, i, v: s.document_findings(who.actor, i, body.findings, v))
 
 
-@router.post("/incidents/{reference}/close", summary="Close (Level 1); needs documented findings")
+@router.post("/incidents/{reference}/close", summary="Close (Level 1); needs documented findings",
+             response_model=SCREEN, responses=STEP)
 def close(reference: Ref, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
     return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.close(who.actor, i, v))
 
 
-@router.post("/incidents/{reference}/reopen", summary="Reopen a closed incident, with a reason (Level 1)")
+@router.post("/incidents/{reference}/reopen", summary="Reopen a closed incident, with a reason (Level 1)",
+             response_model=SCREEN, responses=STEP)
 def reopen(reference: Ref, body: Reason, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
     return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.reopen(who.actor, i, body.reason, v))
 
 
-@router.post("/incidents/{reference}/amend", summary="Amend a submitted incident, with a reason (Level 1)")
+@router.post("/incidents/{reference}/amend", summary="Amend a submitted incident, with a reason (Level 1)",
+             response_model=SCREEN, responses=STEP)
 def amend(reference: Ref, body: Amendment, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
     return step(ctx, who.actor, reference, if_match,
                 lambda s, i, v: s.amend(who.actor, i, body.screen, body.fields, body.reason, v))

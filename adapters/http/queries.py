@@ -13,13 +13,22 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from adapters.http.context import Ctx, JsonResponse, Who
+from adapters.http.problems import refusals
+from adapters.http.schemas import documented
 from domain import severity
 from domain.deadlines import parse_moment
-from domain.reportability import Facts, classify
+from domain.reportability import ClassificationRecord, Facts, classify
 from domain.rules import DEFAULT_RULE_SET, rule_set
-from domain.vocabulary import parse_setting
+from domain.severity import SeverityScales
+from domain.taxonomy import TaxonomyRecord
+from domain.vocabulary import MAX_AGE, parse_setting
+from projections.audit import AuditEntry
+from projections.board import Board
+from projections.reads import OverduePage
+from projections.statistics import Count
 
 router = APIRouter(tags=["views and charts"])
+VIEW = refusals(401, 404, 422, described={404: "Another facility's view (state reviewers may read any)"})
 Facility = Annotated[str | None, Query(max_length=64, description="Default: yours. State reviewers: any")]
 RulesName = Annotated[str, Query(max_length=40, description="current (chart 002) or earlier (chart 001)")]
 
@@ -29,11 +38,12 @@ class ClassifyRequest(BaseModel):
     setting: str = Field(max_length=40, description="inpatient, residential, cpep or outpatient")
     on_premises: bool = Field(description="On premises or under the provider's supervision")
     serious_harm: bool
-    age: int | None = Field(None, description="Where the chart sets an age limit")
+    age: int | None = Field(None, ge=0, le=MAX_AGE, description="Where the chart sets an age limit")
     rules: str = Field(DEFAULT_RULE_SET, max_length=40)
 
 
-@router.get("/overdue", summary="Clocks overdue (or due soon, open, met) in a facility, now or as of a past time")
+@router.get("/overdue", summary="Clocks overdue (or due soon, open, met) in a facility, now or as of a past time",
+            response_model=OverduePage, responses=VIEW)
 def overdue(who: Who, ctx: Ctx, facility: Facility = None,
             as_of: Annotated[str | None, Query(description="ISO 8601; a bare date is the end of that day")] = None,
             status: Annotated[Literal["overdue", "due_soon", "open", "met_on_time", "met_late", "all"], Query()] = "overdue",
@@ -41,12 +51,13 @@ def overdue(who: Who, ctx: Ctx, facility: Facility = None,
             soon_days: Annotated[int, Query(ge=0, le=365)] = 2,
             limit: Annotated[int, Query(ge=1, le=1000)] = 50,
             offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
-    moment = parse_moment(as_of, "as_of") if as_of else None
+    moment = parse_moment(as_of, "as_of", now=ctx.clock()) if as_of else None
     return JsonResponse(ctx.reads.overdue(who.actor, facility=facility, as_of=moment, status=status, clock=clock,
                                           soon_days=soon_days, limit=limit, offset=offset))
 
 
-@router.get("/board", summary="The supervisor's board: incidents per state, waiting times, clocks")
+@router.get("/board", summary="The supervisor's board: incidents per state, waiting times, clocks",
+            response_model=Board, responses=VIEW)
 def board(who: Who, ctx: Ctx, facility: Facility = None,
           state: Annotated[str | None, Query(max_length=40, description="List the incidents in this state")] = None,
           soon_days: Annotated[int, Query(ge=0, le=365)] = 2,
@@ -54,7 +65,8 @@ def board(who: Who, ctx: Ctx, facility: Facility = None,
     return JsonResponse(ctx.reads.board(who.actor, facility=facility, state=state, soon_days=soon_days, limit=limit))
 
 
-@router.get("/statistics", summary="Incident counts by type, route, rating, setting or month")
+@router.get("/statistics", summary="Incident counts by type, route, rating, setting or month",
+            response_model=list[Count], responses=VIEW)
 def statistics(who: Who, ctx: Ctx, facility: Facility = None,
                by: Annotated[Literal["type", "route", "harm_rating", "risk_rating", "setting", "month"], Query()] = "type",
                from_month: Annotated[str | None, Query(max_length=7, description="YYYY-MM")] = None,
@@ -63,7 +75,8 @@ def statistics(who: Who, ctx: Ctx, facility: Facility = None,
                                              to_month=to_month))
 
 
-@router.get("/audit-trail", summary="Who did what and when, across incidents (auditors)")
+@router.get("/audit-trail", summary="Who did what and when, across incidents (auditors)",
+            response_model=list[AuditEntry], responses=VIEW)
 def audit_trail(who: Who, ctx: Ctx, facility: Facility = None,
                 incident: Annotated[str | None, Query(max_length=40)] = None,
                 user: Annotated[str | None, Query(max_length=64)] = None,
@@ -71,21 +84,26 @@ def audit_trail(who: Who, ctx: Ctx, facility: Facility = None,
                 limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> Response:
     return JsonResponse(ctx.reads.audit_trail(
         who.actor, incident_id=incident, user=user, facility=facility,
-        since=parse_moment(since, "since") if since else None,
-        until=parse_moment(until, "until") if until else None, limit=limit))
+        since=parse_moment(since, "since", now=ctx.clock()) if since else None,
+        until=parse_moment(until, "until", now=ctx.clock()) if until else None, limit=limit))
 
 
-@router.get("/taxonomy", summary="Every incident type and subtype of a rule set, with routes and clocks")
+@router.get("/taxonomy", summary="Every incident type and subtype of a rule set, with routes and clocks",
+            response_model=documented(list[TaxonomyRecord]), responses=refusals(401, 422))
 def taxonomy(who: Who, rules: RulesName = DEFAULT_RULE_SET) -> Response:
     return JsonResponse([entry.as_dict() for entry in rule_set(rules).entries])
 
 
-@router.get("/severity", summary="The harm and risk ratings (chart 001)")
+@router.get("/severity", summary="The harm and risk ratings (chart 001)",
+            response_model=documented(SeverityScales), responses=refusals(401))
 def severity_ratings(who: Who) -> Response:
     return JsonResponse(severity.as_dict())
 
 
-@router.post("/classify", summary="Decide the reporting route, steps and clocks for an incident")
+@router.post("/classify", summary="Decide the reporting route, steps and clocks for an incident",
+             response_model=documented(ClassificationRecord),
+             responses=refusals(401, 422, described={422: "Not valid: an unknown code, setting or rule set, or an age "
+                                                          "missing where the chart sets an age limit"}))
 def classify_incident(body: ClassifyRequest, who: Who) -> Response:
     facts = Facts(parse_setting(body.setting), body.on_premises, body.serious_harm, body.age)
     return JsonResponse(classify(rule_set(body.rules), body.code, facts).as_dict())

@@ -22,12 +22,15 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Notification
+from typing_extensions import TypedDict
 
 from adapters.integrations.event_schemas import ENVELOPE, SOURCE, TOPIC_OF
 from domain.actor import Actor
+from domain.clock import Clock, utc_now
 from domain.errors import StoredEventsUnreadable, ValidationFailed
 from projections.decoding import LeanDecoder, event_class
 from workflows.permissions import Action, require_level
+from workflows.read_audit import NOT_RECORDED, ReadRecorder, ReadView, reads_of
 from workflows.store import IncidentStore
 
 MAX_LIMIT = 5000
@@ -68,22 +71,46 @@ def _jsonable(value: Any) -> Any:
 Row = tuple[int, str, int, str, bytes]
 
 
+class CloudEvent(TypedDict):
+    """One stored event as a CloudEvent 1.0 (structured JSON); ``data`` has the type's schema (docs/events.md)."""
+
+    specversion: str
+    id: str  # <incident id>/<version>
+    source: str
+    type: str  # e.g. nimrs.Incident.Closed.v1
+    subject: str  # the incident id
+    time: str
+    datacontenttype: str
+    position: int  # the feed position: resume after it
+    data: dict[str, Any]  # the event's own fields and incident_version
+
+
 @dataclass(frozen=True)
 class FeedPage:
-    events: list[dict[str, Any]]
+    events: list[CloudEvent]
     next: int  # resume with after=next
     has_more: bool
 
 
 class Feed:
-    def __init__(self, store: IncidentStore) -> None:
+    def __init__(self, store: IncidentStore, *, reads: ReadRecorder = NOT_RECORDED, clock: Clock = utc_now) -> None:
+        self.reads = reads  # a page's events are their incidents' content: each incident in it is read
+        self.clock = clock
         self.recorder = store.recorder
         self.decoder = LeanDecoder(store.mapper)
         self.sqlite_table = getattr(self.recorder, "events_table_name", None) \
             if type(self.recorder).__module__ == "eventsourcing.sqlite" else None
 
     def page(self, actor: Actor, after: int = 0, limit: int = 500, types: Sequence[str] = ()) -> FeedPage:
-        """Up to ``limit`` events after the cursor that ``actor`` may read (its facility; every one for a state reviewer)."""
+        """Up to ``limit`` events after the cursor that ``actor`` may read (its facility; every one for a state
+        reviewer); each incident with events in the page is recorded as read."""
+        page = self._page(actor, after, limit, types)
+        if page.events:  # an event's actor acted in its own facility: the incident's
+            self.reads.record(reads_of(actor, ReadView.FEED, ((e["subject"], e["data"]["actor"]["facility"])
+                                                               for e in page.events), self.clock()))
+        return page
+
+    def _page(self, actor: Actor, after: int, limit: int, types: Sequence[str]) -> FeedPage:
         require_level(actor, Action.READ)
         if after < 0:
             raise ValidationFailed(f"after must be a cursor (0 or more), got {after}")
@@ -91,7 +118,7 @@ class Feed:
             raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
         facility = None if actor.state_reviewer else actor.facility
         topics = [TOPIC_OF[t] for t in types]
-        events: list[dict[str, Any]] = []
+        events: list[CloudEvent] = []
         cursor = after
         for _ in range(SCAN_FACTOR):
             notifications = self._select(cursor, limit, topics)
@@ -122,7 +149,7 @@ class Feed:
             cursor.execute(statement + "ORDER BY rowid LIMIT ?", [after, *topics, limit])
             return [(n, _canonical(i), v, t, d) for n, i, v, t, d in cursor.fetchall()]
 
-    def cloud_event(self, row: Row, facility: str | None) -> dict[str, Any] | None:
+    def cloud_event(self, row: Row, facility: str | None) -> CloudEvent | None:
         """The stored event as a CloudEvent, or None if it belongs to another facility than ``facility``."""
         position, subject, version_number, topic, data = row
         try:

@@ -6,6 +6,8 @@ specifies. A failure (a non-2xx answer, a timeout, a refused connection) is retr
 backoff; after ``max_attempts`` the delivery is dead-lettered and the next one goes. All of it
 is in the database, so a restarted worker carries on where the last one stopped; a delivery
 sent just before a crash is sent again (at least once: receivers dedupe on ``webhook-id``).
+Before each attempt the host is resolved and checked (``adapters.integrations.destinations``); a
+refused address is a failed attempt that never connects.
 """
 
 from __future__ import annotations
@@ -13,16 +15,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
 
+from adapters.integrations.destinations import Destinations
 from adapters.integrations.feed import Feed
 from adapters.integrations.webhooks import sign
 from domain.clock import Clock, utc_now
+from domain.errors import ValidationFailed
 from workflows.webhooks import Subscription
 
 log = logging.getLogger("nimrs.webhooks")
@@ -46,7 +50,7 @@ class DeliveryQueue(Protocol):
 
     def active(self) -> list[Subscription]: ...
 
-    def enqueue(self, subscription: Subscription, events: list[dict[str, Any]], cursor: int, at: datetime) -> bool:
+    def enqueue(self, subscription: Subscription, events: Sequence[Mapping[str, Any]], cursor: int, at: datetime) -> bool:
         """Queue the events and move the cursor, unless another worker moved it first."""
 
     def head(self, subscription_id: str) -> Any:
@@ -60,11 +64,12 @@ class DeliveryQueue(Protocol):
 
 class WebhookWorker:
     def __init__(self, store: DeliveryQueue, feed: Feed, policy: DeliveryPolicy | None = None,
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, destinations: Destinations | None = None) -> None:
         self.store = store
         self.feed = feed
         self.policy = policy or DeliveryPolicy()
         self.clock = clock
+        self.destinations = destinations or Destinations()  # where deliveries may go, checked at each one
 
     def fan_out(self, subscription: Subscription) -> int:
         """Copy the events after the subscription's cursor into its queue; how many were queued."""
@@ -81,26 +86,31 @@ class WebhookWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         tasks: dict[str, asyncio.Task[None]] = {}
-        async with httpx.AsyncClient(timeout=self.policy.timeout, follow_redirects=False) as client:
-            try:
-                while not stop.is_set():
-                    active = await asyncio.to_thread(self.store.active)
-                    for subscription in active:
-                        await asyncio.to_thread(self.fan_out, subscription)
-                    current = {s.subscription_id: s for s in active}
-                    for gone in set(tasks) - set(current):
-                        tasks.pop(gone).cancel()
-                    for subscription_id, subscription in current.items():
-                        if subscription_id not in tasks or tasks[subscription_id].done():
-                            tasks[subscription_id] = asyncio.create_task(self._deliver(subscription, client, stop))
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.policy.poll)
-            finally:
-                for task in tasks.values():
-                    task.cancel()
-                await asyncio.gather(*tasks.values(), return_exceptions=True)
+        try:
+            while not stop.is_set():
+                active = await asyncio.to_thread(self.store.active)
+                for subscription in active:
+                    await asyncio.to_thread(self.fan_out, subscription)
+                current = {s.subscription_id: s for s in active}
+                for gone in set(tasks) - set(current):
+                    tasks.pop(gone).cancel()
+                for subscription_id, subscription in current.items():
+                    if subscription_id not in tasks or tasks[subscription_id].done():
+                        tasks[subscription_id] = asyncio.create_task(self._deliver(subscription, stop))
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.policy.poll)
+        finally:
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
 
-    async def _deliver(self, subscription: Subscription, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
+    async def _deliver(self, subscription: Subscription, stop: asyncio.Event) -> None:
+        # A client per subscription: its kept-alive connections (made to a checked address, with this
+        # subscription's host name for TLS) are never reused for another subscription's host.
+        async with httpx.AsyncClient(timeout=self.policy.timeout, follow_redirects=False) as client:
+            await self._deliver_with(subscription, client, stop)
+
+    async def _deliver_with(self, subscription: Subscription, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
         while not stop.is_set():
             head = await asyncio.to_thread(self.store.head, subscription.subscription_id)
             if head is None or head.next_attempt_at > self.clock():
@@ -129,7 +139,13 @@ class WebhookWorker:
             "user-agent": "nimrs-webhooks/1",
         }
         try:
-            response = await client.post(subscription.url, content=body, headers=headers)
+            target = await self.destinations.resolve(subscription.url, self.policy.timeout)
+        except ValidationFailed as refused:  # never connected: a private address, or a host that does not resolve
+            return f"refused: {refused.message}"
+        headers["host"] = target.host_header
+        extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
+        try:
+            response = await client.post(target.url, content=body, headers=headers, extensions=extensions)
         except httpx.HTTPError as error:
             return f"{type(error).__name__}: {error}".rstrip(": ")
         if 200 <= response.status_code < 300:

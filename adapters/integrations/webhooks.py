@@ -1,7 +1,9 @@
 """Webhook deliveries as Standard Webhooks specifies them: the signing secret, the signature, and which URLs may receive.
 
-The use cases (``workflows.webhooks``) take ``new_secret`` and ``check_url``; the worker
-(``adapters.integrations.webhook_worker``) signs each delivery with ``sign``.
+The use cases (``workflows.webhooks``) take ``new_secret`` and ``Destinations.check_url``; the worker
+(``adapters.integrations.webhook_worker``) signs each delivery with ``sign`` and sends it where
+``Destinations.resolve`` says (``adapters.integrations.destinations``: the rules against sending
+patient data into the server's own network).
 """
 
 from __future__ import annotations
@@ -10,9 +12,8 @@ import base64
 import hashlib
 import hmac
 import secrets
-from urllib.parse import urlsplit
 
-from domain.errors import ValidationFailed
+from adapters.integrations.destinations import Destinations
 
 
 def new_secret() -> str:
@@ -27,9 +28,5 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
 
 
 def check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationFailed(f"url {url!r} must be an absolute http or https URL")
-    if parts.username or parts.password:
-        raise ValidationFailed("url must not carry credentials; deliveries are authenticated by their signature")
-    return url
+    """The URL rules with no exception: https to a public host (``Destinations`` applies the settings)."""
+    return Destinations().check_url(url)

@@ -31,8 +31,9 @@ def _stored(row: Any) -> StoredUser:
 class SqlAccountChanges:
     """One transaction (``workflows.accounts.AccountChanges``)."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, security_log: SecurityLog) -> None:
         self.connection = connection
+        self.security_log = security_log
 
     def user(self, user_id: str) -> StoredUser | None:
         row = self.connection.execute(select(users).where(users.c.user_id == user_id)).first()
@@ -49,36 +50,60 @@ class SqlAccountChanges:
         assert not unknown, f"no such user fields: {unknown}"
         self.connection.execute(update(users).where(users.c.user_id == user_id).values(**values))
 
+    def update_user_if(self, user_id: str, expected: dict[str, Any], **values: Any) -> bool:
+        unknown = (set(values) | set(expected)) - set(COLUMNS)
+        assert not unknown, f"no such user fields: {unknown}"
+        conditions = [users.c[name] == value for name, value in expected.items()]
+        result = self.connection.execute(update(users).where(users.c.user_id == user_id, *conditions).values(**values))
+        return result.rowcount == 1
+
+    def reserve_sign_in(self, user_id: str, max_failed: int) -> bool:
+        # One statement: concurrent sign-ins queue on the row (PostgreSQL) or the write lock (SQLite),
+        # and each sees the count the one before it left, so at most ``max_failed`` get through.
+        result = self.connection.execute(
+            update(users)
+            .where(users.c.user_id == user_id, users.c.failed_attempts < max_failed, users.c.locked_out.is_(False))
+            .values(failed_attempts=users.c.failed_attempts + 1))
+        return result.rowcount == 1
+
+    def lock_if_failed(self, user_id: str, max_failed: int) -> bool:
+        result = self.connection.execute(
+            update(users)
+            .where(users.c.user_id == user_id, users.c.failed_attempts >= max_failed, users.c.locked_out.is_(False))
+            .values(locked_out=True))
+        return result.rowcount == 1
+
     def add_token(self, digest: str, user_id: str, issued_at: datetime, expires_at: datetime) -> None:
         self.connection.execute(insert(tokens).values(token_hash=digest, user_id=user_id, issued_at=issued_at,
                                                       expires_at=expires_at))
 
-    def revoke_tokens(self, user_id: str) -> None:
-        self.connection.execute(delete(tokens).where(tokens.c.user_id == user_id))
+    def revoke_tokens(self, user_id: str) -> int:
+        return self.connection.execute(delete(tokens).where(tokens.c.user_id == user_id)).rowcount
 
     def drop_expired_tokens(self, now: datetime) -> None:
         self.connection.execute(delete(tokens).where(tokens.c.expires_at < now))
 
     def log(self, at: datetime, actor: Actor | None, action: str, target: str | None, outcome: str,
             detail: str | None = None, *, status: int | None = None, facility: str | None = None) -> None:
-        SecurityLog.record(self.connection, at, actor, action, target, outcome, detail, status=status,
-                           facility=facility)
+        self.security_log.record(self.connection, at, actor, action, target, outcome, detail, status=status,
+                                 facility=facility)
 
 
 class SqlAccountRepository:
     """``workflows.accounts.AccountRepository`` on a SQLAlchemy engine (the events' database)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, security_log: SecurityLog | None = None) -> None:
         self.engine = engine
+        self.security_log = security_log or SecurityLog(engine)  # the runtime's: with its cipher
 
     @contextmanager
     def transaction(self) -> Iterator[SqlAccountChanges]:
         with self.engine.begin() as connection:
-            yield SqlAccountChanges(connection)
+            yield SqlAccountChanges(connection, self.security_log)
 
     def user(self, user_id: str) -> StoredUser | None:
         with self.engine.connect() as connection:
-            return SqlAccountChanges(connection).user(user_id)
+            return SqlAccountChanges(connection, self.security_log).user(user_id)
 
     def users(self, facility: str | None = None) -> list[StoredUser]:
         query = select(users).order_by(users.c.user_id)

@@ -6,7 +6,8 @@
   connection of the library's pool too (``PostgresFactory`` below): the library itself has no
   setting for them.
 
-``NIMRS_CIPHER_KEY`` turns on AES-GCM encryption at rest of every event payload, compressed first.
+``NIMRS_CIPHER_KEY`` turns on AES-GCM encryption at rest of every event payload, compressed first; events
+written with one of ``NIMRS_CIPHER_OLD_KEYS`` stay readable (``adapters.persistence.cipher``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 from eventsourcing import postgres
 from eventsourcing.utils import Environment
 
+from adapters.persistence.cipher import KeyRingCipher, cipher_keys
 from adapters.settings import Settings, is_sqlite
 
 CONNECT_OPTIONS = "POSTGRES_CONNECT_OPTIONS"  # the URL's query, passed to psycopg as connection parameters
@@ -56,9 +58,11 @@ def event_store_env(settings: Settings, *, cache: int = 0, create_tables: bool =
         }
         if url.query:
             env[CONNECT_OPTIONS] = urlencode(url.query, doseq=True)
-    if settings.cipher_key is not None:
-        env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=settings.cipher_key.get_secret_value(),
-                   COMPRESSOR_TOPIC="eventsourcing.compressor:ZlibCompressor")
+    keys = cipher_keys(settings)
+    if keys:
+        # AES-GCM as the library's AESCipher, and every older key kept readable after a rotation.
+        env.update(CIPHER_TOPIC=f"{KeyRingCipher.__module__}:{KeyRingCipher.__name__}", CIPHER_KEY=keys[0],
+                   CIPHER_OLD_KEYS=",".join(keys[1:]), COMPRESSOR_TOPIC="eventsourcing.compressor:ZlibCompressor")
     if cache:
         # A long-lived server keeps recently used incidents in memory; each load still reads any newer
         # events first (fast-forward), so other processes' writes are never missed.

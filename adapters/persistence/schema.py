@@ -1,7 +1,7 @@
 """Every table outside the event store, by the database it lives in, and the one function that creates them.
 
 - ``metadata`` (the events' database, ``NIMRS_DATABASE_URL``): users and their tokens, the security
-  log, webhook subscriptions and their delivery queue.
+  log, webhook subscriptions and their delivery queue, the event log's hash chain, the read audit.
 - ``projections.schema.metadata`` (the views' database, ``NIMRS_VIEWS_URL``): the read models and
   their positions, defined with the projections.
 
@@ -11,7 +11,7 @@ migrations (``adapters.persistence.migrate``, Alembic) create and change every t
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text, text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text, text
 
 from projections.schema import UtcDateTime
 
@@ -29,6 +29,10 @@ users = Table(
     Column("locked_out", Boolean, nullable=False, server_default=text("false")),
     Column("last_active_at", UtcDateTime),  # last sign-in, creation, unlock or re-establishment
     Column("last_sign_in_at", UtcDateTime),
+    Column("disabled", Boolean, nullable=False, server_default=text("false")),
+    Column("must_change_password", Boolean, nullable=False, server_default=text("false")),  # a one-time password
+    Column("password_reset_by", String(64)),  # who reset the password (told to the user at the next sign-in)
+    Column("password_reset_at", UtcDateTime),
 )
 tokens = Table(
     "nimrs_tokens", metadata,
@@ -48,7 +52,7 @@ security_log = Table(
     Column("target", String(200)),
     Column("outcome", String(16), nullable=False),  # done | refused
     Column("status", Integer),  # the HTTP status of a refusal
-    Column("detail", String(2000)),
+    Column("detail", Text),  # encrypted when a key is set (adapters.persistence.cipher)
 )
 subscriptions = Table(
     "nimrs_webhook_subscriptions", metadata,
@@ -58,7 +62,7 @@ subscriptions = Table(
     Column("facility", String(64)),  # whose events: NULL = every facility (a state reviewer's subscription)
     Column("url", String(2000), nullable=False),
     Column("types", Text, nullable=False),  # comma-separated CloudEvents types; empty = all
-    Column("secret", String(100), nullable=False),
+    Column("secret", Text, nullable=False),  # encrypted when a key is set
     Column("cursor", Integer, nullable=False),  # log position copied into the queue so far
     Column("active", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -75,4 +79,38 @@ deliveries = Table(
     Column("next_attempt_at", UtcDateTime, nullable=False),
     Column("last_error", String(500)),
     Column("delivered_at", UtcDateTime),
+)
+event_chain = Table(  # tamper evidence: one link per stored event, in log order (adapters.persistence.event_chain)
+    "nimrs_event_chain", metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),  # the event's notification id
+    Column("hash", String(64), nullable=False),  # hex SHA-256 of the previous link and the event as stored
+)
+read_audit = Table(
+    "nimrs_read_audit", metadata,  # who read which incident (adapters.persistence.read_audit): append-only
+    # On SQLite an INTEGER primary key is the rowid itself: no second index to maintain.
+    Column("entry", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("facility", String(64), nullable=False),  # the reader's
+    Column("incident_id", String(36), nullable=False),
+    Column("incident_facility", String(64), nullable=False),
+    Column("view", String(32), nullable=False),  # show, history, as_of, changes, audit_trail, feed
+    Column("channel", String(8), nullable=False),  # http or cli
+    Index("ix_nimrs_read_audit_incident_at", "incident_id", "at"),
+    Index("ix_nimrs_read_audit_user_at", "user_id", "at"),
+    Index("ix_nimrs_read_audit_facility_at", "incident_facility", "at"),
+)
+rate_limits = Table(  # fixed windows shared by every server process (adapters.persistence.rate_limits)
+    "nimrs_rate_limits", metadata,
+    Column("bucket", String(64), primary_key=True),  # SHA-256 of what is limited: no user name or address in clear
+    Column("window_start", UtcDateTime, nullable=False, index=True),
+    Column("hits", Integer, nullable=False),
+)
+anonymous_refusals = Table(  # the security log's refusals of unidentified callers: one row per address and minute
+    "nimrs_anonymous_refusals", metadata,
+    Column("address", String(64), primary_key=True),
+    Column("minute", UtcDateTime, primary_key=True, index=True),
+    Column("refusals", Integer, nullable=False),  # 401s and other refusals
+    Column("rate_limited", Integer, nullable=False),  # 429s
 )

@@ -13,25 +13,38 @@ and the worker's queue (``adapters.integrations.webhook_worker.DeliveryQueue``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from adapters.persistence.schema import deliveries, subscriptions
-from workflows.webhooks import DEAD, DELIVERED, PENDING, Subscription
+from projections.encryption import PLAIN, FieldCipher
+from workflows.webhooks import DEAD, DELIVERED, PENDING, DeliveryRecord, Subscription
 
 
-def _subscription(row: Any) -> Subscription:
-    return Subscription(row.subscription_id, row.owner, row.facility, row.url,
-                        tuple(t for t in row.types.split(",") if t), row.secret, row.cursor, bool(row.active))
+class QueuedDelivery(NamedTuple):
+    """A pending delivery as the worker sends it: the payload decrypted."""
+
+    position: int
+    message_id: str
+    payload: str
+    attempts: int
+    next_attempt_at: datetime
 
 
 class SqlWebhookRepository:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, cipher: FieldCipher = PLAIN) -> None:
         self.engine = engine
+        self.cipher = cipher  # payloads (patient data) and signing secrets are encrypted when a key is set
+
+    def _subscription(self, row: Any) -> Subscription:
+        return Subscription(row.subscription_id, row.owner, row.facility, row.url,
+                            tuple(t for t in row.types.split(",") if t), self.cipher.decrypt(row.secret), row.cursor,
+                            bool(row.active))
 
     # -- subscriptions (the use cases' side) -------------------------------------------------------
 
@@ -40,7 +53,7 @@ class SqlWebhookRepository:
             connection.execute(insert(subscriptions).values(
                 subscription_id=subscription.subscription_id, owner=subscription.owner, owner_facility=owner_facility,
                 facility=subscription.facility, url=subscription.url, types=",".join(subscription.types),
-                secret=subscription.secret, cursor=subscription.cursor, active=subscription.active,
+                secret=self.cipher.encrypt(subscription.secret), cursor=subscription.cursor, active=subscription.active,
                 created_at=created_at))
 
     def subscription(self, subscription_id: str, owner_facility: str) -> Subscription | None:
@@ -48,21 +61,21 @@ class SqlWebhookRepository:
             row = connection.execute(select(subscriptions).where(and_(
                 subscriptions.c.subscription_id == subscription_id,
                 subscriptions.c.owner_facility == owner_facility))).first()
-        return None if row is None else _subscription(row)
+        return None if row is None else self._subscription(row)
 
     def subscriptions(self, owner_facility: str) -> list[Subscription]:
         with self.engine.connect() as connection:
             rows = connection.execute(select(subscriptions).where(
                 and_(subscriptions.c.owner_facility == owner_facility, subscriptions.c.active))
                 .order_by(subscriptions.c.created_at))
-            return [_subscription(row) for row in rows]
+            return [self._subscription(row) for row in rows]
 
     def deactivate(self, subscription_id: str) -> None:
         with self.engine.begin() as connection:
             connection.execute(update(subscriptions).where(subscriptions.c.subscription_id == subscription_id)
                                .values(active=False))
 
-    def deliveries(self, subscription_id: str, status: str | None, limit: int) -> list[dict[str, Any]]:
+    def deliveries(self, subscription_id: str, status: str | None, limit: int) -> list[DeliveryRecord]:
         query = (select(deliveries).where(deliveries.c.subscription_id == subscription_id)
                  .order_by(deliveries.c.position).limit(limit))
         if status:
@@ -88,9 +101,9 @@ class SqlWebhookRepository:
     def active(self) -> list[Subscription]:
         with self.engine.connect() as connection:
             rows = connection.execute(select(subscriptions).where(subscriptions.c.active))
-            return [_subscription(row) for row in rows]
+            return [self._subscription(row) for row in rows]
 
-    def enqueue(self, subscription: Subscription, events: list[dict[str, Any]], cursor: int, at: datetime) -> bool:
+    def enqueue(self, subscription: Subscription, events: Sequence[Mapping[str, Any]], cursor: int, at: datetime) -> bool:
         """Queue the events and move the cursor, only if it has not moved meanwhile (another worker)."""
         with self.engine.begin() as connection:
             moved = connection.execute(update(subscriptions).where(and_(
@@ -102,16 +115,20 @@ class SqlWebhookRepository:
             if events:
                 connection.execute(insert(deliveries), [
                     {"subscription_id": subscription.subscription_id, "position": e["position"],
-                     "message_id": e["id"], "type": e["type"], "payload": orjson.dumps(e).decode(),
+                     "message_id": e["id"], "type": e["type"], "payload": self.cipher.encrypt(orjson.dumps(e).decode()),
                      "status": PENDING, "attempts": 0, "next_attempt_at": at} for e in events])
         return True
 
-    def head(self, subscription_id: str) -> Any:
+    def head(self, subscription_id: str) -> QueuedDelivery | None:
         """The oldest pending delivery: nothing later goes before it succeeds or is dead-lettered."""
         with self.engine.connect() as connection:
-            return connection.execute(select(deliveries).where(and_(
+            row = connection.execute(select(deliveries).where(and_(
                 deliveries.c.subscription_id == subscription_id, deliveries.c.status == PENDING))
                 .order_by(deliveries.c.position).limit(1)).first()
+        if row is None:
+            return None
+        return QueuedDelivery(row.position, row.message_id, self.cipher.decrypt(row.payload), row.attempts,
+                              row.next_attempt_at)
 
     def delivered(self, subscription_id: str, position: int, at: datetime) -> None:
         self._update(subscription_id, position, status=DELIVERED, delivered_at=at, last_error=None,

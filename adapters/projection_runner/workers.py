@@ -18,6 +18,7 @@ from multiprocessing.synchronize import Event as EventType
 from typing import Any
 
 from adapters.bootstrap import Runtime
+from adapters.projection_runner import staging
 from adapters.settings import Settings
 from projections.projector import VIEW_NAMES, Progress, Projector, all_views
 
@@ -43,7 +44,7 @@ def split(names: Sequence[str], workers: int) -> list[list[str]]:
 
 def open_projector(runtime: Runtime, names: Sequence[str] = VIEW_NAMES, *, batch_size: int = DEFAULT_BATCH,
                    create_indexes: bool = True) -> Projector:
-    views = [view for view in all_views() if view.name in names]
+    views = [view for view in all_views(runtime.cipher) if view.name in names]
     return runtime.projector_for(views, batch_size=batch_size, create_indexes=create_indexes)
 
 
@@ -99,23 +100,31 @@ def _run(settings: Settings, groups: list[list[str]], mode: str, batch_size: int
 
 def rebuild(settings: Settings, names: Sequence[str], *, workers: int | None = None,
             batch_size: int = DEFAULT_BATCH, progress: Progress | None = None) -> int:
-    """Drop and rebuild the named views from the whole log; returns how many log entries there were."""
-    with Runtime(settings) as parent_runtime:
-        parent = open_projector(parent_runtime, VIEW_NAMES, batch_size=batch_size)
-        parent.reset(names)
-        total = parent.lag_events()
-        groups = split(list(names), workers or default_workers())
-        if len(groups) == 1:
-            with Runtime(settings) as runtime:
-                open_projector(runtime, groups[0], batch_size=batch_size, create_indexes=False).catch_up(progress)
-        else:
-            def report(done: dict[str, int]) -> None:
-                if progress:
-                    progress(min(done.values()), total)
+    """Rebuild the named views from the whole log into staging tables, then swap them in; returns how many
+    log entries there were. Until the swap the live views keep serving; a failed rebuild changes nothing."""
+    staged = staging.prepare(settings)
+    try:
+        with Runtime(staged) as parent_runtime:
+            parent = open_projector(parent_runtime, VIEW_NAMES, batch_size=batch_size)
+            parent.reset(names)  # without secondary indexes: a bulk load is faster, indexed afterwards
+            total = parent.lag_events()
+            groups = split(list(names), workers or default_workers())
+            if len(groups) == 1:
+                with Runtime(staged) as runtime:
+                    open_projector(runtime, groups[0], batch_size=batch_size, create_indexes=False).catch_up(progress)
+            else:
+                def report(done: dict[str, int]) -> None:
+                    if progress:
+                        progress(min(done.values()), total)
 
-            _run(settings, groups, "catch_up", batch_size, report, None)
-        parent.ensure_indexes()
+                _run(staged, groups, "catch_up", batch_size, report, None)
+            parent.ensure_indexes()
+        with Runtime(settings) as live:
+            live.views_engine  # noqa: B018 - brings the live views' tables to the newest schema before the swap
+        staging.swap_in(settings, names)
         return total
+    finally:
+        staging.discard(settings)
 
 
 def follow(settings: Settings, stop: threading.Event, *, workers: int = 1, batch_size: int = DEFAULT_BATCH,

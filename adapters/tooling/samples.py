@@ -31,6 +31,6 @@ def complete_details(occurred_at: datetime, *, on_premises: bool = True, serious
         ("narrative", {"narrative": "Staff observed the event and intervened.",
                        "immediate_actions": "Client assessed by the covering physician; area secured."}),
         ("notifications", {"notifications_made": [
-            {"party": "family", "notified_at": (occurred_at + timedelta(hours=2)).isoformat()}]}),
+            {"party": "family", "notified_at": (occurred_at + timedelta(minutes=30)).isoformat()}]}),
         ("severity", severity),
     ]

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from adapters.bootstrap import Runtime
 from adapters.settings import load_settings
-from domain.errors import Unauthenticated
+from domain.errors import PermissionDenied, Unauthenticated
 from tests.adapters.test_cli import nimrs, ok_json
 
 
@@ -44,4 +44,40 @@ def test_users_get_passwords_roles_and_locks_lifted_from_the_command_line(tmp_pa
                     stdin="a new long passphrase\n")
     assert renewed.returncode == 0, renewed.stderr
     assert registry.sign_in("admin", "a new long passphrase").account.status == "active"
+    runtime.close()
+
+
+def test_the_operator_disables_changes_resets_and_ends_sessions_from_the_command_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/users.db"
+    assert nimrs("users", "add", "l1", "--facility", "F-001", "--level", "1", "--password-stdin", url=url,
+                 stdin="a long enough passphrase\n").returncode == 0
+    runtime = Runtime(load_settings({"NIMRS_DATABASE_URL": url}))
+    registry = runtime.accounts
+    token = registry.sign_in("l1", "a long enough passphrase").token
+    assert ok_json("users", "disable", "l1", url=url)["status"] == "disabled"
+    with pytest.raises(Unauthenticated):
+        registry.authenticate(token)  # the session ended with the disabling
+    with pytest.raises(PermissionDenied, match="disabled"):
+        registry.sign_in("l1", "a long enough passphrase")
+    assert ok_json("users", "enable", "l1", url=url)["status"] == "active"
+
+    changed = ok_json("users", "change", "l1", "--level", "2", "--state-reviewer", url=url)
+    assert (changed["level"], changed["state_reviewer"]) == (2, True)
+    assert nimrs("users", "change", "l1", "--level", "2", url=url).returncode == 3  # nothing to change
+    refused = nimrs("users", "re-establish", "l1", "--password-stdin", url=url, stdin="an operator's passphrase\n")
+    assert refused.returncode == 6 and "only an account locked by a year" in refused.stderr
+
+    registry.sign_in("l1", "a long enough passphrase")
+    assert ok_json("users", "revoke-sessions", "l1", url=url) == {"user_id": "l1", "sessions_revoked": 1}
+    reset = ok_json("users", "reset-password", "l1", url=url)
+    assert reset["user"]["must_change_password"] and reset["user"]["password_reset"]["by"] == "the operator"
+    first = registry.sign_in("l1", reset["one_time_password"])
+    assert first.account.must_change_password and registry.authenticate(first.token)[0].must_change_password
+    renewed = registry.change_password("l1", reset["one_time_password"], "l1's own passphrase")
+    assert not renewed.account.must_change_password
+    with runtime.engine.connect() as connection:
+        actions = set(connection.execute(
+            text("SELECT action FROM nimrs_security_log WHERE target = 'l1' AND action LIKE 'user.%'")).scalars())
+    assert {"user.disabled", "user.enabled", "user.changed", "user.sessions_revoked", "user.password_reset",
+            "user.password_changed"} <= actions
     runtime.close()

@@ -42,6 +42,11 @@ def test_the_supervisor_and_auditor_guide_runs_as_written(tmp_path: Path) -> Non
     assert (tmp_path / "risk-manager-october.csv").read_text().startswith("position,incident_id,version")
     assert (tmp_path / "incidents-by-month.csv").read_text().startswith("facility,dimension,value,label,count")
     assert (tmp_path / "nimrs-views.db").exists()
+    assert re.search(r"E[SD]T  analyst\.F-001 \(Level 3, F-001\) read incident \S+ \(F-001\): history, via cli",
+                     result.stdout)  # who read incident X
+    assert (tmp_path / "read-by-analyst.csv").read_text().startswith("at,user_id,level,facility,incident_id")
+    assert "the log verifies" in result.stdout and '"ok": true' in (tmp_path / "verify.json").read_text()
+    assert "does not verify at position 100 (changed)" in result.stderr and "exited with code 8" in result.stdout
 
 
 def test_the_api_walkthrough_runs_as_written(tmp_path: Path) -> None:
@@ -57,8 +62,13 @@ def test_the_api_walkthrough_runs_as_written(tmp_path: Path) -> None:
         subprocess.run(["pkill", "-f", "nimrs webhooks run --max-attempts 1 --backoff 0.1"], check=False)
     out = result.stdout
     assert '"state":"draft","version":2' in out and 'etag: "2"' in out.lower()
-    assert '"status":409' in out and '"status":403' in out  # the stale write and Level 2 submitting
+    assert '"status":412' in out and '"status":403' in out  # the stale write and Level 2 submitting
     assert out.count('{"state":"closed"') >= 1 and '"allowed_actions":["reopen"' in out
     assert "locked after 3 failed sign-ins" in out and '"status":"active"' in out
+    assert '{"user_id":"risk.manager","status":"disabled"}' in out and "the account is disabled" in out
+    assert '{"user_id":"clinical.supervisor","level":1}' in out and '"sessions_revoked":1' in out
+    assert "your password was reset by security.admin at " in out and "choose a new password first" in out
+    assert '{"user_id":"analyst","must_change_password":false}' in out and '{"address":"127.0.0.1"' in out
     assert '"404"' in out or "\n404\n" in out
+    assert '"analyst",3,"history"]' in out  # who read the incident (the analyst's reads, oldest first)
     assert '"last_error":' in out and '{"requeued":2}' in out

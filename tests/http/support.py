@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -72,8 +72,10 @@ def add_staff(database_url: str, clock: Clock, names: dict[str, tuple[str, int, 
 
 
 @contextmanager
-def live_server(database_url: str, clock: Clock, run_projector: bool = True) -> Iterator[str]:
-    app = create_app(load_settings({"NIMRS_DATABASE_URL": database_url}), clock, run_projector)
+def live_server(database_url: str, clock: Clock, run_projector: bool = True,
+                environ: Mapping[str, str] | None = None) -> Iterator[str]:
+    """``environ``: more settings (``NIMRS_*``) for the server."""
+    app = create_app(load_settings({"NIMRS_DATABASE_URL": database_url, **(environ or {})}), clock, run_projector)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

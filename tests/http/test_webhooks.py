@@ -1,4 +1,5 @@
-"""Webhooks to a local receiver that is down, slow, or answers 500: signed, in order, at least once."""
+"""Webhooks to a local receiver that is down, slow, or answers 500: signed, in order, at least once; and only
+to addresses that may receive them (never the server's own network)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,37 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from adapters.bootstrap import Runtime
+from adapters.integrations import destinations
+from adapters.integrations.destinations import IPAddress
 from adapters.integrations.webhook_worker import DeliveryPolicy
 from adapters.settings import load_settings
-from tests.http.support import Api, eventually, free_port
+from tests.conftest import FakeClock
+from tests.http.support import Api, add_staff, eventually, free_port, live_server
 from tests.http.test_workflow import walk_to_submitted
 
 Answer = Callable[[dict[str, Any]], tuple[int, float]]  # a delivery -> (status, seconds to wait first)
+# The receivers here listen on this machine: plain http to loopback must be allowed, for tests only.
+LOOPBACK = {"NIMRS_WEBHOOKS_ALLOW_HTTP_LOOPBACK": "true"}
+
+
+@pytest.fixture
+def api(database_url: str, clock: FakeClock) -> Iterator[Api]:
+    """A server that lets webhooks go to this machine."""
+    add_staff(database_url, clock)
+    with live_server(database_url, clock, environ=LOOPBACK) as base_url:
+        client = Api(base_url)
+        yield client
+        client.close()
+
+
+@pytest.fixture
+def strict_api(database_url: str, clock: FakeClock) -> Iterator[Api]:
+    """A server with the default settings: https to public addresses only."""
+    add_staff(database_url, clock)
+    with live_server(database_url, clock) as base_url:
+        client = Api(base_url)
+        yield client
+        client.close()
 
 
 class Receiver:
@@ -73,8 +100,8 @@ class Receiver:
 
 
 @contextmanager
-def worker(database_url: str, policy: DeliveryPolicy) -> Iterator[None]:
-    runtime = Runtime(load_settings({"NIMRS_DATABASE_URL": database_url}))
+def worker(database_url: str, policy: DeliveryPolicy, environ: dict[str, str] = LOOPBACK) -> Iterator[None]:
+    runtime = Runtime(load_settings({"NIMRS_DATABASE_URL": database_url, **environ}))
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
     running = runtime.webhook_worker(policy)
@@ -184,7 +211,7 @@ def test_the_worker_survives_kill_9_without_losing_or_reordering(api: Api, datab
         l2.post("/incidents", json={"program": "Clinic A", "setting": "outpatient", "code": "si.fall",
                                     "summary": f"Fall {number}."})
     expected = [e["id"] for e in api("l3").get("/events", params={"limit": 1000}).json()["events"]]
-    env = {**os.environ, "NIMRS_DATABASE_URL": database_url}
+    env = {**os.environ, "NIMRS_DATABASE_URL": database_url, **LOOPBACK}
     command = [str(Path(sys.executable).parent / "nimrs"), "webhooks", "run", "--backoff", "0.1"]
     try:
         for _ in range(kills):
@@ -200,5 +227,52 @@ def test_the_worker_survives_kill_9_without_losing_or_reordering(api: Api, datab
         assert list(dict.fromkeys(receiver.accepted_ids())) == expected  # first deliveries in log order
         for delivery in receiver.received:
             verify(subscription, delivery)
+    finally:
+        receiver.stop()
+
+
+# The issue's table: each would have the worker post patient data into the server's own network.
+REFUSED_URLS = [
+    "https://169.254.169.254/latest/meta-data/", "https://10.0.0.1/hook", "https://192.168.0.1/hook",
+    "https://[::1]/hook", "https://[fd00::1]/hook", "https://0.0.0.0/hook", "http://localhost:5432/",
+    "https://localhost:5432/", "https://127.1/hook", "https://2130706433/hook", "https://0x7f000001/hook",
+    "https://receiver.example.com:99999/hook", "https://receiver.example .com/hook",
+    "https://receiver.example.com/hook\r\nX-Injected: 1", "http://127.0.0.1:9/hook",
+    "http://receiver.example.com/hook", "https://user:secret@receiver.example.com/hook",
+]
+
+
+def test_webhook_urls_into_the_server_s_own_network_or_malformed_are_refused_with_422(strict_api: Api) -> None:
+    admin = strict_api("admin")
+    for url in REFUSED_URLS:
+        refused = admin.post("/webhooks", json={"url": url, "after": 0})
+        assert refused.status_code == 422, (url, refused.status_code, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "url" in refused.json()["detail"], refused.json()
+    assert admin.get("/webhooks").json() == []  # nothing was subscribed
+    assert admin.post("/webhooks", json={"url": "https://receiver.example.com/hook"}).status_code == 201
+
+
+def test_the_worker_refuses_a_host_that_resolves_into_the_server_s_network_at_delivery_time(
+        strict_api: Api, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The name passed the subscription's check; its address (the resolver is the edge, faked) does not."""
+    receiver = Receiver()  # on loopback: where the delivery would land if the worker did not check
+    receiver.start()
+
+    async def resolver(host: str, port: int, timeout: float) -> list[IPAddress]:
+        assert host == "receiver.example.com"
+        return [ip_address("127.0.0.1")]
+
+    monkeypatch.setattr(destinations, "addresses_of", resolver)
+    subscription = subscribe(strict_api, f"https://receiver.example.com:{receiver.port}/hook")
+    strict_api("l2").post("/incidents", json={"program": "Clinic A", "setting": "outpatient", "code": "si.fall",
+                                              "summary": "A fall."})
+    try:
+        with worker(database_url, DeliveryPolicy(max_attempts=2, backoff=(0.05,), poll=0.05), environ={}):
+            dead = eventually(lambda: strict_api("admin").get(
+                f"/webhooks/{subscription['id']}/deliveries", params={"status": "dead"}).json(), timeout=30)
+        assert dead[0]["last_error"].startswith("refused: receiver.example.com resolves to a refused address: "
+                                                "127.0.0.1 is a loopback address")
+        assert receiver.received == []
     finally:
         receiver.stop()

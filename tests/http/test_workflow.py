@@ -64,7 +64,7 @@ def test_a_new_incident_is_created_directly_and_a_stale_write_changes_nothing(ap
     first = l2.patch(f"{location}/record-details/narrative", json={"narrative": "A"}, headers={"If-Match": '"1"'})
     assert first.status_code == 200 and first.headers["ETag"] == '"2"'
     stale = l2.patch(f"{location}/record-details/narrative", json={"narrative": "B"}, headers={"If-Match": '"1"'})
-    assert stale.status_code == 409 and "version 2" in stale.json()["detail"]
+    assert stale.status_code == 412 and "version 2" in stale.json()["detail"]
     assert l2.get(location).json()["details"]["narrative"] == "A"
     assert l2.get(location).headers["ETag"] == '"2"'
 

@@ -156,7 +156,7 @@ def test_random_runs_reach_every_workflow_step() -> None:
     """Guards the test above against exploring too shallowly to mean anything."""
     REACHED.clear()
     run_state_machine_as_test(IncidentWorkflow, settings=settings(
-        max_examples=100, stateful_step_count=40, deadline=None, database=None, derandomize=True,
+        max_examples=200, stateful_step_count=40, deadline=None, database=None, derandomize=True,
         suppress_health_check=[HealthCheck.too_slow]))
     assert set(Step) <= REACHED
 
@@ -181,8 +181,10 @@ class AggregateLifecycle(RuleBasedStateMachine):
         else:
             incident = Incident.create(uuid4(), self.editor, self.clock(), program="Program", setting=setting, code=code,
                                        summary="Entered directly", rules="current")
+        if incident.id in self.recorded:  # the same JC case number again: the store would refuse it as a duplicate
+            return multiple()
         self.recorded[incident.id] = incident.collect_events()
-        return incident
+        return multiple(incident)
 
     @rule(incident=incidents, step=st.sampled_from(list(Step)), facts=FACTS, data=st.data(), hours=st.integers(0, 24 * 12))
     def act(self, incident, step, facts, data, hours):  # type: ignore[no-untyped-def]

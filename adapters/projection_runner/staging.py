@@ -1,0 +1,109 @@
+"""Rebuilds into staging tables, swapped in only once they have caught up.
+
+While a rebuild runs, the live views keep serving (and a live projector keeps them current); if the
+rebuild fails or is killed, nothing live has changed. The staging tables are built by the same
+migrations, in a place of their own:
+- SQLite: a file beside the views' file (``nimrs-views.db`` -> ``nimrs-views-rebuild.db``); the swap
+  copies the rebuilt rows into the live tables in one transaction (readers see the old rows until it
+  commits);
+- PostgreSQL: a schema of its own (``nimrs_rebuild``) in the views' database; the swap moves the
+  rebuilt tables into place (``ALTER TABLE ... SET SCHEMA``) in one transaction.
+Either way the rebuilt views' positions and recorded failures travel in the same transaction, so a
+live projector's next compare-and-set sees the new position and reads on from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import Connection
+
+from adapters.persistence.engines import build_engine
+from adapters.settings import Settings, is_sqlite
+from projections.projector import all_views
+from projections.schema import failures, positions
+
+STAGING = "nimrs_rebuild"
+
+
+def _staging_file(settings: Settings) -> Path:
+    live = Path(str(settings.views.database))
+    return live.with_name(live.stem + "-rebuild" + (live.suffix or ".db"))
+
+
+def _remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def prepare(settings: Settings) -> Settings:
+    """An empty staging place for the views; the settings that point the views there."""
+    if is_sqlite(settings.views):
+        staged = _staging_file(settings)
+        _remove_sqlite(staged)
+        url = settings.views.set(database=str(staged))
+    else:
+        engine = build_engine(settings.views)
+        try:
+            with engine.begin() as connection:
+                connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {STAGING} CASCADE")
+                connection.exec_driver_sql(f"CREATE SCHEMA {STAGING}")
+        finally:
+            engine.dispose()
+        url = settings.views.update_query_dict({"options": f"-csearch_path={STAGING}"})
+    return settings.model_copy(update={"views_url": url.render_as_string(hide_password=False)})
+
+
+def discard(settings: Settings) -> None:
+    """Remove the staging place (after a swap, or after a rebuild that failed)."""
+    if is_sqlite(settings.views):
+        _remove_sqlite(_staging_file(settings))
+        return
+    engine = build_engine(settings.views)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {STAGING} CASCADE")
+    finally:
+        engine.dispose()
+
+
+def swap_in(settings: Settings, names: Sequence[str]) -> None:
+    """Put the rebuilt views in place of the live ones, with their positions and failures, in one transaction."""
+    tables = [table for view in all_views() if view.name in names for table in view.tables]
+    engine = build_engine(settings.views, views=True)
+    try:
+        with engine.connect() as connection:
+            sqlite = is_sqlite(settings.views)
+            if sqlite:
+                connection.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGING}", (str(_staging_file(settings)),))
+                connection.commit()
+            with connection.begin():
+                for table in tables:
+                    if sqlite:
+                        columns = ", ".join(f'"{column.name}"' for column in table.columns)
+                        connection.exec_driver_sql(f"DELETE FROM {table.name}")
+                        connection.exec_driver_sql(
+                            f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {STAGING}.{table.name}")
+                    else:
+                        connection.exec_driver_sql(f"DROP TABLE {table.name}")
+                        connection.exec_driver_sql(f"ALTER TABLE {STAGING}.{table.name} SET SCHEMA public")
+                _copy_bookkeeping(connection, list(names))
+            if sqlite:
+                connection.exec_driver_sql(f"DETACH DATABASE {STAGING}")
+                connection.commit()
+    finally:
+        engine.dispose()
+
+
+def _copy_bookkeeping(connection: Connection, names: list[str]) -> None:
+    marks = ", ".join("?" if connection.dialect.name == "sqlite" else "%s" for _ in names)
+    connection.exec_driver_sql(f"DELETE FROM {positions.name} WHERE view IN ({marks})", tuple(names))
+    connection.exec_driver_sql(
+        f"INSERT INTO {positions.name} (view, position, last_event_at) "
+        f"SELECT view, position, last_event_at FROM {STAGING}.{positions.name} WHERE view IN ({marks})", tuple(names))
+    columns = ", ".join(f'"{column.name}"' for column in failures.columns)
+    connection.exec_driver_sql(f"DELETE FROM {failures.name} WHERE view IN ({marks})", tuple(names))
+    connection.exec_driver_sql(
+        f"INSERT INTO {failures.name} ({columns}) SELECT {columns} FROM {STAGING}.{failures.name} "
+        f"WHERE view IN ({marks})", tuple(names))
