@@ -186,8 +186,9 @@ def board(connection: Connection, facility: str, now: datetime, soon_days: int =
     for state in State:
         count = counts.get(state, 0)
         entry: StateCount = {"state": state, "count": count, "oldest_since": None, "longest_hours_in_state": None}
-        if count and state != State.CLOSED:
-            oldest = oldest_by_state[state] = _oldest(connection, facility, state)
+        oldest = _oldest(connection, facility, state) if count and state != State.CLOSED else None
+        if oldest is not None:  # None: the projector moved it between the two reads (PostgreSQL reads per statement)
+            oldest_by_state[state] = oldest
             entry["oldest_since"] = oldest.since.isoformat()
             entry["longest_hours_in_state"] = _hours(oldest.since, now)
             entry["oldest_incident_id"] = oldest.incident_id

@@ -25,6 +25,7 @@ from adapters.persistence.schema import deliveries, subscriptions
 from projections.encryption import PLAIN, FieldCipher
 from workflows.webhooks import DEAD, DELIVERED, PENDING, DeliveryRecord, Subscription
 
+STORED_POSITION_MAX = 2**31 - 1  # deliveries.position is an INTEGER column
 
 class QueuedDelivery(NamedTuple):
     """A pending delivery as the worker sends it: the payload decrypted."""
@@ -90,7 +91,11 @@ class SqlWebhookRepository:
     def requeue_dead(self, subscription_id: str, positions: list[int] | None, at: datetime) -> int:
         condition = and_(deliveries.c.subscription_id == subscription_id, deliveries.c.status == DEAD)
         if positions:
-            condition = and_(condition, deliveries.c.position.in_(positions))
+            # No delivery can sit beyond the column's range (32-bit): asking PostgreSQL about one is an error.
+            storable = [position for position in positions if position <= STORED_POSITION_MAX]
+            if not storable:
+                return 0
+            condition = and_(condition, deliveries.c.position.in_(storable))
         with self.engine.begin() as connection:
             result = connection.execute(update(deliveries).where(condition).values(
                 status=PENDING, attempts=0, next_attempt_at=at, last_error=None))

@@ -183,3 +183,26 @@ def test_implausible_report_times_are_refused_and_the_views_keep_going(api: Api)
         return sum(s["count"] for s in l2.get("/board").json()["states"] if s["state"] == "draft")
 
     assert eventually(drafts) == 1  # the views follow the log
+
+
+def test_redelivering_a_position_beyond_any_stored_delivery_requeues_nothing(api: Api) -> None:
+    """Found by the fuzz run on PostgreSQL: a position past the deliveries' 32-bit column answered 503."""
+    admin = api("other.admin")
+    created = admin.post("/webhooks", json={"url": "https://receiver.example.com/hook"})
+    assert created.status_code == 201, created.text
+    redelivered = admin.post(f"/webhooks/{created.json()['id']}/redeliver",
+                             json={"positions": [363, 17853963551]})
+    assert redelivered.status_code == 200, redelivered.text
+    assert redelivered.json() == {"requeued": 0}
+
+
+def test_the_board_answers_while_the_projector_moves_incidents(api: Api) -> None:
+    """Found on PostgreSQL: the board counted an incident in a state, then found none there (the projector
+    moved it between the two reads) and answered 500."""
+    l2 = api("l2")
+    for number in range(8):
+        assert l2.post("/vpcr-reports", json={**VPCR, "jc_case_number": f"2026-0200{number:02d}"}).status_code == 201
+    for number in range(8):
+        l2.post(f"/incidents/2026-0200{number:02d}/import-report")
+        board = l2.get("/board")
+        assert board.status_code == 200, board.text
