@@ -33,7 +33,7 @@ lock:  ## regenerate requirements.lock from pyproject.toml (PyPI, hashes, Python
 demo: setup  ## walk sample incidents through the workflow on SQLite (nimrs-demo.db)
 	$(BIN)/nimrs demo
 
-serve: setup  ## the HTTP API on port 8000
+serve: setup  ## the web pages (http://127.0.0.1:8000/) and the HTTP API on port 8000
 	$(BIN)/nimrs serve
 
 lint: setup  ## ruff, import layers (import-linter) and types (mypy)
@@ -41,8 +41,9 @@ lint: setup  ## ruff, import layers (import-linter) and types (mypy)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: setup  ## lint, then the whole test suite (starts the local PostgreSQL if it is down)
+test: setup  ## lint, then the whole test suite (starts the local PostgreSQL, installs Debian's Chromium if missing)
 	scripts/ensure-postgres
+	scripts/ensure-chromium
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 
@@ -57,6 +58,7 @@ bench: setup  ## benchmark figures for docs/performance.md (takes minutes; needs
 	$(BIN)/nimrs bench core --store sqlite --json
 	$(BIN)/nimrs bench core --store postgres --json
 	$(BIN)/nimrs bench http --store sqlite --json
+	$(BIN)/nimrs bench web --store sqlite --json
 
 clean:  ## remove .venv, caches and the SQLite files the commands write
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis nimrs.db* nimrs-demo.db*

@@ -129,10 +129,15 @@ class Incident(Aggregate):
 
     class EmailedToOmh(Event):
         TOPIC = "nimrs.Incident.EmailedToOmh"
-        class_version = 1
+        class_version = 2
         to_state: str
         route: str
         code: str
+        attested: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["attested"] = False  # recorded before anyone was asked to confirm with a password
 
     class DeadlineSet(Event):
         TOPIC = "nimrs.Incident.DeadlineSet"
@@ -144,8 +149,13 @@ class Incident(Aggregate):
 
     class ReportOfDeathSubmitted(Event):
         TOPIC = "nimrs.Incident.ReportOfDeathSubmitted"
-        class_version = 1
+        class_version = 2
         to_state: str
+        attested: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["attested"] = False  # recorded before anyone was asked to confirm with a password
 
     class InvestigationStarted(Event):
         TOPIC = "nimrs.Incident.InvestigationStarted"
@@ -159,8 +169,13 @@ class Incident(Aggregate):
 
     class Closed(Event):
         TOPIC = "nimrs.Incident.Closed"
-        class_version = 1
+        class_version = 2
         to_state: str
+        attested: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["attested"] = False  # recorded before anyone was asked to confirm with a password
 
     class Reopened(Event):
         TOPIC = "nimrs.Incident.Reopened"
@@ -281,18 +296,18 @@ class Incident(Aggregate):
         self._amended(actor=actor.as_dict(), screen=screen, fields=clean, reason=_reason(reason, "amend"), timestamp=at)
         self._set_new_deadlines(actor, at)
 
-    def email_omh(self, actor: Actor, at: datetime) -> None:
+    def email_omh(self, actor: Actor, at: datetime, *, attested: bool = False) -> None:
         to_state = next_state(self, Step.EMAIL_OMH).value
         classification = self.classification()
         if classification is None:  # the rules above require complete details, which include these facts
             raise ValidationFailed("cannot Email OMH: required details are missing", problems=self.missing_details())
         self._emailed_to_omh(actor=actor.as_dict(), to_state=to_state, route=classification.route.value,
-                             code=self.code, timestamp=at)
+                             code=self.code, attested=attested, timestamp=at)
         self._set_new_deadlines(actor, at)
 
-    def submit_report_of_death(self, actor: Actor, at: datetime) -> None:
+    def submit_report_of_death(self, actor: Actor, at: datetime, *, attested: bool = False) -> None:
         to_state = next_state(self, Step.SUBMIT_REPORT_OF_DEATH).value
-        self._report_of_death_submitted(actor=actor.as_dict(), to_state=to_state, timestamp=at)
+        self._report_of_death_submitted(actor=actor.as_dict(), to_state=to_state, attested=attested, timestamp=at)
 
     def start_investigation(self, actor: Actor, at: datetime) -> None:
         to_state = next_state(self, Step.START_INVESTIGATION).value
@@ -304,8 +319,8 @@ class Incident(Aggregate):
             raise ValidationFailed("findings must be non-empty text")
         self._findings_documented(actor=actor.as_dict(), findings=findings.strip(), timestamp=at)
 
-    def close(self, actor: Actor, at: datetime) -> None:
-        self._closed(actor=actor.as_dict(), to_state=next_state(self, Step.CLOSE).value, timestamp=at)
+    def close(self, actor: Actor, at: datetime, *, attested: bool = False) -> None:
+        self._closed(actor=actor.as_dict(), to_state=next_state(self, Step.CLOSE).value, attested=attested, timestamp=at)
 
     def reopen(self, actor: Actor, at: datetime, reason: str) -> None:
         to_state = next_state(self, Step.REOPEN).value
@@ -346,7 +361,8 @@ class Incident(Aggregate):
         self.details = {**self.details, **fields}
 
     @event(EmailedToOmh)
-    def _emailed_to_omh(self, actor: dict[str, Any], to_state: str, route: str, code: str, timestamp: datetime) -> None:
+    def _emailed_to_omh(self, actor: dict[str, Any], to_state: str, route: str, code: str, attested: bool,
+                        timestamp: datetime) -> None:
         self.state = State(to_state)
         self.submitted_route = route
 
@@ -356,7 +372,8 @@ class Incident(Aggregate):
         self.deadlines = {**self.deadlines, clock: Deadline(clock, days, start, due)}
 
     @event(ReportOfDeathSubmitted)
-    def _report_of_death_submitted(self, actor: dict[str, Any], to_state: str, timestamp: datetime) -> None:
+    def _report_of_death_submitted(self, actor: dict[str, Any], to_state: str, attested: bool,
+                                   timestamp: datetime) -> None:
         self.state = State(to_state)
         self.report_of_death_submitted_at = timestamp
 
@@ -369,7 +386,7 @@ class Incident(Aggregate):
         self.findings = findings
 
     @event(Closed)
-    def _closed(self, actor: dict[str, Any], to_state: str, timestamp: datetime) -> None:
+    def _closed(self, actor: dict[str, Any], to_state: str, attested: bool, timestamp: datetime) -> None:
         self.closed_from = self.state
         self.state = State(to_state)
         if self.first_closed_at is None:

@@ -43,6 +43,7 @@ entries = Table(
     Index("ix_audit_incident", "incident_id", "version"),
     Index("ix_audit_facility_time", "facility", "recorded_at"),
     Index("ix_audit_actor_time", "actor_id", "recorded_at"),
+    Index("ix_audit_time", "recorded_at"),  # a state reviewer's trail of every facility
 )
 incidents = Table(
     "view_audit_incidents", metadata,
@@ -183,11 +184,14 @@ def as_output(row: Any, cipher: FieldCipher = PLAIN) -> AuditEntry:
     return record  # type: ignore[return-value]
 
 
-def query(connection: Connection, *, facility: str, incident_id: str | None = None, actor_id: str | None = None,
+def query(connection: Connection, *, facility: str | None, incident_id: str | None = None, actor_id: str | None = None,
           since: datetime | None = None, until: datetime | None = None, limit: int | None = 1000,
           cipher: FieldCipher = PLAIN) -> list[AuditEntry]:
-    """Audit rows of one facility's incidents, oldest first, filtered by incident, actor and time."""
-    statement = select(entries).where(entries.c.facility == facility)
+    """Audit rows of one facility's incidents (``None``: of every facility's), oldest first, filtered by
+    incident, actor and time."""
+    statement = select(entries)
+    if facility is not None:
+        statement = statement.where(entries.c.facility == facility)
     if incident_id is not None:
         statement = statement.where(entries.c.incident_id == incident_id)
     if actor_id is not None:

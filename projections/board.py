@@ -36,6 +36,7 @@ incidents = Table(
     Column("report_of_death_submitted", Boolean, nullable=False),
     Column("closed_once", Boolean, nullable=False),
     Index("ix_board_state_since", "facility", "state", "since"),
+    Index("ix_board_state_since_everywhere", "state", "since"),  # a state reviewer's board of every facility
 )
 states = Table(
     "view_board_states", metadata,
@@ -88,9 +89,9 @@ class InState(TypedDict):
 
 
 class Board(TypedDict):
-    """The supervisor's board of one facility."""
+    """The supervisor's board of one facility, or of every facility (``facility`` null: a state reviewer's roll-up)."""
 
-    facility: str
+    facility: str | None
     as_of: str
     states: list[StateCount]
     jc_import_queue: QueueSummary
@@ -161,26 +162,42 @@ class BoardView(View):
             row[DUE_COLUMN[clock]] = None
 
 
-OLDEST = (select(incidents.c.incident_id, incidents.c.jc_case_number, incidents.c.since)
-          .where(incidents.c.facility == bindparam("facility"), incidents.c.state == bindparam("state"))
-          .order_by(incidents.c.since, incidents.c.incident_id).limit(1))
-COUNTS = select(states.c.state, states.c["count"]).where(states.c.facility == bindparam("facility"))
-OPEN_CLOCKS = (select(open_clocks.c.clock, func.sum(open_clocks.c["count"]))
-               .where(open_clocks.c.facility == bindparam("facility"), open_clocks.c.due_at >= bindparam("low"),
-                      open_clocks.c.due_at < bindparam("high")).group_by(open_clocks.c.clock))
+def _statements(everywhere: bool) -> dict[str, Any]:
+    """The board's queries for one facility (``:facility``), or for every facility (a state reviewer's roll-up);
+    built once: building a statement costs more than running it."""
+    def where(table: Table) -> list[Any]:
+        return [] if everywhere else [table.c.facility == bindparam("facility")]
+
+    return {
+        "oldest": (select(incidents.c.incident_id, incidents.c.jc_case_number, incidents.c.since)
+                   .where(*where(incidents), incidents.c.state == bindparam("state"))
+                   .order_by(incidents.c.since, incidents.c.incident_id).limit(1)),
+        "counts": select(states.c.state, func.sum(states.c["count"])).where(*where(states)).group_by(states.c.state),
+        "open_clocks": (select(open_clocks.c.clock, func.sum(open_clocks.c["count"]))
+                        .where(*where(open_clocks), open_clocks.c.due_at >= bindparam("low"),
+                               open_clocks.c.due_at < bindparam("high")).group_by(open_clocks.c.clock)),
+    }
 
 
-def _oldest(connection: Connection, facility: str, state: str) -> Any:
-    return connection.execute(OLDEST, {"facility": facility, "state": state}).first()
+ONE_FACILITY, EVERY_FACILITY = _statements(False), _statements(True)
+
+
+def _queries(facility: str | None) -> dict[str, Any]:
+    return EVERY_FACILITY if facility is None else ONE_FACILITY
+
+
+def _oldest(connection: Connection, facility: str | None, state: str) -> Any:
+    return connection.execute(_queries(facility)["oldest"], {"facility": facility, "state": state}).first()
 
 
 def _hours(since: datetime, now: datetime) -> float:
     return round((now - since).total_seconds() / 3600, 1)
 
 
-def board(connection: Connection, facility: str, now: datetime, soon_days: int = 2) -> Board:
-    """The board of one facility as of ``now``."""
-    counts = dict(connection.execute(COUNTS, {"facility": facility}).all())
+def board(connection: Connection, facility: str | None, now: datetime, soon_days: int = 2) -> Board:
+    """The board of one facility (``None``: of every facility, counts summed) as of ``now``."""
+    counted = connection.execute(_queries(facility)["counts"], {"facility": facility}).all()
+    counts = {state: int(total) for state, total in counted}
     by_state: list[StateCount] = []
     oldest_by_state = {}
     for state in State:
@@ -209,10 +226,11 @@ def board(connection: Connection, facility: str, now: datetime, soon_days: int =
     }
 
 
-def _clock_counts(connection: Connection, facility: str, now: datetime, soon_days: int) -> dict[str, ClockCounts]:
+def _clock_counts(connection: Connection, facility: str | None, now: datetime,
+                  soon_days: int) -> dict[str, ClockCounts]:
     def summed(low: datetime, high: datetime) -> dict[str, int]:
-        rows = connection.execute(OPEN_CLOCKS, {"facility": facility, "low": low, "high": high}).all()
-        return {clock: int(total) for clock, total in rows}
+        rows = connection.execute(_queries(facility)["open_clocks"], {"facility": facility, "low": low, "high": high})
+        return {clock: int(total) for clock, total in rows.all()}
 
     overdue = summed(datetime(1900, 1, 1, tzinfo=timezone.utc), now)
     soon = summed(now, now + timedelta(days=soon_days))
@@ -220,11 +238,13 @@ def _clock_counts(connection: Connection, facility: str, now: datetime, soon_day
             for clock in ClockName}
 
 
-def in_state(connection: Connection, facility: str, state: str, now: datetime, limit: int = 50,
+def in_state(connection: Connection, facility: str | None, state: str, now: datetime, limit: int = 50,
              offset: int = 0) -> list[InState]:
-    """The incidents in one state, longest waiting first, with how long each has been in it."""
+    """The incidents in one state (of one facility, or of every one), longest waiting first, with how long
+    each has been in it."""
     parse_state(state)
-    query = (select(incidents).where(incidents.c.facility == facility, incidents.c.state == state)
+    query = (select(incidents).where(*([] if facility is None else [incidents.c.facility == facility]),
+                                     incidents.c.state == state)
              .order_by(incidents.c.since, incidents.c.incident_id).limit(limit).offset(offset))
     return [{"incident_id": row.incident_id, "jc_case_number": row.jc_case_number, "code": row.code,
              "state": row.state, "since": row.since.isoformat(), "hours_in_state": _hours(row.since, now)}

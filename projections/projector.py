@@ -27,6 +27,7 @@ from projections.audit import AuditView
 from projections.board import BoardView
 from projections.decoding import LeanDecoder
 from projections.encryption import PLAIN, FieldCipher
+from projections.incident_list import IncidentListView
 from projections.overdue import OverdueView
 from projections.schema import failures, positions
 from projections.statistics import StatisticsView
@@ -42,7 +43,7 @@ SUBSCRIPTION_CHECK_SECONDS = 1.0  # how long a following projector trusts a quie
 
 def all_views(cipher: FieldCipher = PLAIN) -> list[View]:
     """Every view; ``cipher`` encrypts the columns that hold patient details (when a key is set)."""
-    return [OverdueView(cipher), AuditView(cipher), BoardView(), StatisticsView()]
+    return [OverdueView(cipher), AuditView(cipher), BoardView(), StatisticsView(), IncidentListView()]
 
 
 VIEW_NAMES = tuple(view.name for view in all_views())

@@ -1,19 +1,22 @@
 """The read models' queries as users may run them: every level reads, within its own facility.
 
-Other facilities are "not found", as for incidents, so their existence is not disclosed.
+Other facilities are "not found", as for incidents, so their existence is not disclosed. A state
+reviewer reads any facility, and without one named reads every facility at once (``facility`` None
+in the answer: counts summed, rows of every facility).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from typing_extensions import TypedDict
 
 from domain.actor import Actor
 from domain.clock import Clock
-from projections import audit, board, overdue, statistics
+from projections import audit, board, incident_list, overdue, statistics
 from projections.audit import AuditEntry
 from projections.board import Board
+from projections.incident_list import IncidentListed
 from projections.overdue import OverdueClock
 from projections.projector import Projector
 from projections.statistics import Count
@@ -24,10 +27,20 @@ from workflows.read_audit import NOT_RECORDED, ReadRecorder, ReadView, reads_of
 class OverduePage(TypedDict):
     """One page of a facility's reporting clocks with the status asked for, as they stood ``as_of``."""
 
-    facility: str
+    facility: str | None  # None: every facility (a state reviewer's default)
     as_of: str
     status: str
     clocks: list[OverdueClock]
+
+
+class IncidentList(TypedDict):
+    """One page of the incidents that match a search, newest reported first, and how many match in all."""
+
+    facility: str | None  # None: every facility (a state reviewer's default)
+    total: int
+    offset: int
+    limit: int
+    incidents: list[IncidentListed]
 
 
 class ReadModels:
@@ -36,8 +49,11 @@ class ReadModels:
         self.clock = clock
         self.reads = reads  # the audit trail's rows are incidents' content: each one returned is a read
 
-    def _facility(self, actor: Actor, facility: str | None) -> str:
+    def _facility(self, actor: Actor, facility: str | None) -> str | None:
+        """The facility to read (None: every facility, a state reviewer's default)."""
         require_level(actor, Action.READ)
+        if not facility and actor.state_reviewer:
+            return None
         chosen = facility or actor.facility
         require_facility(actor, chosen, f"facility {chosen!r}", reading=True)
         return chosen
@@ -83,3 +99,20 @@ class ReadModels:
         self.reads.record(reads_of(actor, ReadView.AUDIT_TRAIL, ((r["incident_id"], r["facility"]) for r in rows),
                                    self.clock()))
         return rows
+
+    def incidents(self, actor: Actor, *, facility: str | None = None, state: str | None = None,
+                  code: str | None = None, reported_from: date | None = None, reported_to: date | None = None,
+                  jc_case_number: str | None = None, clock_status: str | None = None, soon_days: int = 2,
+                  limit: int = 50, offset: int = 0) -> IncidentList:
+        """Incidents by state, code (or its type or category: ``an.``), New York days reported (both
+        included), JC case number and clock status, newest reported first. Like the board, a list of ids,
+        codes and states: not a read of any incident's content (``workflows.read_audit``)."""
+        chosen = self._facility(actor, facility)
+        now = self.clock()
+        since, before = incident_list.reported_between(reported_from, reported_to, now)
+        with self.projector.engine.connect() as connection:
+            total, rows = incident_list.search(
+                connection, facility=chosen, now=now, state=state, code=code, reported_since=since,
+                reported_before=before, jc_case_number=jc_case_number, clock_status=clock_status,
+                soon_days=soon_days, limit=limit, offset=offset)
+        return {"facility": chosen, "total": total, "offset": offset, "limit": limit, "incidents": rows}

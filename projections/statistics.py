@@ -99,7 +99,7 @@ class StatisticsView(View):
 
 
 class Count(TypedDict):
-    facility: str
+    facility: str | None  # None: summed over every facility (a state reviewer's roll-up)
     dimension: str
     value: str
     label: str
@@ -118,9 +118,10 @@ def _label(dimension: str, value: str) -> str:
     return value
 
 
-def report(connection: Connection, *, facility: str, by: str, from_month: str | None = None,
+def report(connection: Connection, *, facility: str | None, by: str, from_month: str | None = None,
            to_month: str | None = None) -> list[Count]:
-    """Counts of one facility's incidents by one dimension (or by month), largest first."""
+    """Counts of one facility's incidents (``None``: every facility's) by one dimension (or by month), largest
+    first."""
     if by not in BY:
         raise ValidationFailed(f"unknown dimension {by!r}; expected one of: {', '.join(BY)}")
     for month in (from_month, to_month):
@@ -128,8 +129,9 @@ def report(connection: Connection, *, facility: str, by: str, from_month: str | 
             raise ValidationFailed(f"a month must be written YYYY-MM, got {month!r}")
     dimension = "type" if by == "month" else by  # every incident has exactly one type: a month total
     group = counts.c.month if by == "month" else counts.c.value
-    query = select(group, func.sum(counts.c["count"])).where(counts.c.facility == facility,
-                                                           counts.c.dimension == dimension)
+    query = select(group, func.sum(counts.c["count"])).where(counts.c.dimension == dimension)
+    if facility is not None:
+        query = query.where(counts.c.facility == facility)
     if from_month:
         query = query.where(counts.c.month >= from_month)
     if to_month:

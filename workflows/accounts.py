@@ -510,9 +510,7 @@ class AccountService:
         if user is None or user.password_hash is None:
             self.hasher.verify(self._decoy(), password)
             raise Unauthenticated(WRONG)
-        with self.repository.transaction() as changes:
-            checked = changes.reserve_sign_in(user.user_id, accounts.MAX_FAILED_SIGN_INS)
-        right = self.hasher.verify(user.password_hash if checked else self._decoy(), password) and checked
+        checked, right = self._check(user, password)
         locked = False
         with self.repository.transaction() as changes:
             if right:
@@ -525,6 +523,18 @@ class AccountService:
         if isinstance(outcome, IssuedToken):
             return outcome
         raise outcome  # only after the transaction commits, so the failed attempt is counted
+
+    def _check(self, user: StoredUser, password: str) -> tuple[bool, bool]:
+        """Whether the password was checked (False: the account is locked out) and whether it was right.
+
+        The check is counted as failed before the password is verified (``reserve_sign_in``), so a
+        burst of guesses cannot outrun the lock; the caller settles the count afterwards.
+        """
+        assert user.password_hash is not None
+        with self.repository.transaction() as changes:
+            checked = changes.reserve_sign_in(user.user_id, accounts.MAX_FAILED_SIGN_INS)
+        right = self.hasher.verify(user.password_hash if checked else self._decoy(), password) and checked
+        return checked, right
 
     def _wrong(self, changes: AccountChanges, user: StoredUser, checked: bool, action: str, now: datetime,
                status: int = 401) -> bool:
@@ -587,9 +597,7 @@ class AccountService:
         user = self.repository.user(user_id)
         if user is None or user.password_hash is None:
             raise Unauthenticated("the bearer token is unknown or has expired; sign in again at POST /auth/token")
-        with self.repository.transaction() as changes:
-            checked = changes.reserve_sign_in(user_id, accounts.MAX_FAILED_SIGN_INS)
-        right = self.hasher.verify(user.password_hash if checked else self._decoy(), current) and checked
+        checked, right = self._check(user, current)
         issued: IssuedToken | None = None
         new_hash = self.hasher.hash(new) if right else ""
         with self.repository.transaction() as changes:
@@ -607,6 +615,29 @@ class AccountService:
             raise PermissionDenied("the current password is not right (three wrong passwords in a row lock the account, "
                                    "as at sign-in)")
         return issued
+
+    def attest(self, user_id: str, password: str, *, client: str | None = None) -> None:
+        """The signed-in user confirms a step by entering the password again, checked as at sign-in and as
+        ``change_password`` checks the current one: three wrong in a row lock the account."""
+        now = self.clock()
+        self._limit(user_id, client, now)
+        user = self.repository.user(user_id)
+        if user is None or user.password_hash is None:
+            raise Unauthenticated("the bearer token is unknown or has expired; sign in again at POST /auth/token")
+        checked, right = self._check(user, password)
+        locked = False
+        with self.repository.transaction() as changes:
+            if right and changes.update_user_if(user_id, {"password_hash": user.password_hash, "locked_out": False},
+                                                failed_attempts=0):
+                changes.log(now, Actor(user.user_id, user.facility, Level(user.level)), "attest", user_id, "done", None)
+            else:
+                right = False
+                locked = self._wrong(changes, user, checked, "attest", now, status=403)
+        if locked:
+            self._told(user_id)  # the lock ended the user's sessions: this process forgets them at once
+        if not right:
+            raise PermissionDenied("the password is not right, so the step was not recorded (three wrong passwords "
+                                   "in a row lock the account, as at sign-in)")
 
     def authenticate(self, token: str) -> tuple[Principal, datetime]:
         """The principal a bearer token stands for, and when the token expires."""

@@ -78,11 +78,6 @@ def period(since: str | None, until: str | None, now: datetime) -> tuple[datetim
     return start, parse_moment(until, "until", now=now) if until is not None else None
 
 
-def local_time(moment: datetime) -> str:
-    """As a person reads it: New York local time with the zone, e.g. 2026-11-20 10:00:00 EST."""
-    return moment.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
 def to_csv(reads: Sequence[Read]) -> str:
     """For a spreadsheet: one row per read, ``at`` in New York time as ISO 8601 with its offset."""
     buffer = io.StringIO()
@@ -91,9 +86,3 @@ def to_csv(reads: Sequence[Read]) -> str:
     for read in reads:
         writer.writerow({**read.as_dict(), "at": read.at.astimezone(LOCAL_ZONE).isoformat()})
     return buffer.getvalue()
-
-
-def describe_read(read: Read) -> str:
-    """One line for a person: when (New York time), who, what, which incident, how."""
-    return (f"{local_time(read.at)}  {read.user_id} (Level {read.level}, {read.facility}) read incident "
-            f"{read.incident_id} ({read.incident_facility}): {read.view}, via {read.channel}")

@@ -180,12 +180,15 @@ class IncidentService:
         return self._step(actor, incident_id, Step.RECORD_DETAILS, expected_version,
                           lambda i, at: i.record_details(actor, at, screen, fields))
 
-    def email_omh(self, actor: Actor, incident_id: UUID, expected_version: ExpectedVersion = None) -> Incident:
-        return self._step(actor, incident_id, Step.EMAIL_OMH, expected_version, lambda i, at: i.email_omh(actor, at))
+    def email_omh(self, actor: Actor, incident_id: UUID, expected_version: ExpectedVersion = None, *,
+                  attested: bool = False) -> Incident:
+        return self._step(actor, incident_id, Step.EMAIL_OMH, expected_version,
+                          lambda i, at: i.email_omh(actor, at, attested=attested))
 
-    def submit_report_of_death(self, actor: Actor, incident_id: UUID, expected_version: ExpectedVersion = None) -> Incident:
+    def submit_report_of_death(self, actor: Actor, incident_id: UUID, expected_version: ExpectedVersion = None, *,
+                               attested: bool = False) -> Incident:
         return self._step(actor, incident_id, Step.SUBMIT_REPORT_OF_DEATH, expected_version,
-                          lambda i, at: i.submit_report_of_death(actor, at))
+                          lambda i, at: i.submit_report_of_death(actor, at, attested=attested))
 
     def start_investigation(self, actor: Actor, incident_id: UUID, expected_version: ExpectedVersion = None) -> Incident:
         return self._step(actor, incident_id, Step.START_INVESTIGATION, expected_version,
@@ -196,8 +199,10 @@ class IncidentService:
         return self._step(actor, incident_id, Step.DOCUMENT_FINDINGS, expected_version,
                           lambda i, at: i.document_findings(actor, at, findings))
 
-    def close(self, actor: Actor, incident_id: UUID, expected_version: ExpectedVersion = None) -> Incident:
-        return self._step(actor, incident_id, Step.CLOSE, expected_version, lambda i, at: i.close(actor, at))
+    def close(self, actor: Actor, incident_id: UUID, expected_version: ExpectedVersion = None, *,
+              attested: bool = False) -> Incident:
+        return self._step(actor, incident_id, Step.CLOSE, expected_version,
+                          lambda i, at: i.close(actor, at, attested=attested))
 
     def reopen(self, actor: Actor, incident_id: UUID, reason: str, expected_version: ExpectedVersion = None) -> Incident:
         return self._step(actor, incident_id, Step.REOPEN, expected_version, lambda i, at: i.reopen(actor, at, reason))

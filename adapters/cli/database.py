@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from adapters.bootstrap import Runtime
-from adapters.cli.support import emit, handles_errors, out, settings
+from adapters.cli.support import emit, handles_errors, settings
+from adapters.cli.tables import Wide, show, table
 
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 
-def _render(revisions: dict[str, dict[str, Any]]) -> None:
-    table = Table("database", "revision", "newest")
+def _render(revisions: dict[str, dict[str, Any]], wide: bool) -> None:
+    listed = table("database", "revision", "newest")
     for name, revision in revisions.items():
-        table.add_row(name, revision["current"] or "(none)", revision["head"])
-    out.print(table)
+        listed.add_row(name, revision["current"] or "(none)", revision["head"])
+    show(listed, wide)
 
 
 def register(app: typer.Typer) -> None:
@@ -26,14 +26,14 @@ def register(app: typer.Typer) -> None:
 
     @db_app.command("upgrade")
     @handles_errors
-    def upgrade(as_json: Json = False) -> None:
+    def upgrade(wide: Wide = False, as_json: Json = False) -> None:
         """Bring the accounts', webhooks' and views' tables to the newest schema (every command does it on start)."""
         with Runtime(settings()) as runtime:
-            emit(runtime.migrate(), as_json, _render)
+            emit(runtime.migrate(), as_json, lambda data: _render(data, wide))
 
     @db_app.command("status")
     @handles_errors
-    def status(as_json: Json = False) -> None:
+    def status(wide: Wide = False, as_json: Json = False) -> None:
         """Each database's schema revision and the newest one, without changing anything."""
         from adapters.persistence.engines import build_engine
         from adapters.persistence.migrate import status as revisions
@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         chosen = settings()
         events, views = build_engine(chosen.database), build_engine(chosen.views, views=True)
         try:
-            emit({**revisions(events), "views": revisions(views)["views"]}, as_json, _render)
+            emit({**revisions(events), "views": revisions(views)["views"]}, as_json, lambda data: _render(data, wide))
         finally:
             events.dispose()
             views.dispose()

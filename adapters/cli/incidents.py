@@ -11,7 +11,9 @@ from uuid import UUID
 import typer
 
 from adapters.cli.support import emit, handles_errors, incident_id, out, session
+from adapters.cli.tables import line
 from adapters.integrations.vpcr import read_vpcr_file
+from adapters.local_time import days, local_time
 from adapters.settings import env_name
 from domain.actor import Actor
 from domain.errors import ValidationFailed
@@ -53,19 +55,19 @@ def _show(service: IncidentService, actor: Actor, incident: Incident, as_json: b
     view = describe(incident, actor, service.clock())
 
     def render(v: dict[str, Any]) -> None:
-        out.print(f"[bold]{v['id']}[/]  JC case {v['jc_case_number'] or '-'}  v{v['version']}")
-        out.print(f"state [bold]{v['state']}[/]  route {v['route'] or 'not yet classified'}  "
-                  f"{v['facility']} / {v['program']} ({v['setting']})")
-        out.print(f"summary: {v['summary']}")
+        line(f"{v['id']}  JC case {v['jc_case_number'] or '-'}  v{v['version']}")
+        line(f"state {v['state']}  route {v['route'] or 'not yet classified'}  "
+             f"{v['facility']} / {v['program']} ({v['setting']})")
+        line(f"summary: {v['summary']}")
         for name, value in v["details"].items():
-            out.print(f"  {name}: {json.dumps(value)}")
+            line(f"{name}: {json.dumps(value)}", indent=2)
         if v["missing_details"]:
-            out.print(f"missing for Email OMH: {', '.join(v['missing_details'])}")
+            line(f"missing for Email OMH: {', '.join(v['missing_details'])}")
         for clock in v["clocks"]:
-            late = f", {clock['days_late']} day(s) late" if clock["days_late"] else ""
+            late = f", {days(clock['days_late'] * 24)} late" if clock["days_late"] else ""
             note = " (provisional)" if clock["provisional"] else ""
-            out.print(f"clock {clock['name']}: due {clock['due']} - {clock['status']}{late}{note}")
-        out.print(f"allowed actions: {', '.join(v['allowed_actions']) or 'none'}")
+            line(f"clock {clock['name']}: due {local_time(clock['due'])} - {clock['status']}{late}{note}")
+        line(f"allowed actions: {', '.join(v['allowed_actions']) or 'none'}")
 
     emit(view, as_json, render)
 
@@ -182,6 +184,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
         def render(rows: list[dict[str, Any]]) -> None:
             for r in rows:
                 who = r["actor"]["user_id"] if r["actor"] else "-"
-                out.print(f"v{r['version']} {r['recorded_at']} {r['event']} by {who} {json.dumps(r['data'])}", highlight=False)
+                line(f"v{r['version']}  {local_time(r['recorded_at'])}  {r['event']} by {who}")
+                if r["data"]:
+                    line(json.dumps(r["data"]), indent=2)
 
         emit(records, as_json, render)

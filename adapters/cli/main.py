@@ -12,10 +12,10 @@ from os import urandom
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from adapters.cli import database, incidents, integrity, keys, readers, server, tooling, users, views
+from adapters.cli import database, incidents, integrity, keys, readers, search, server, tooling, users, views
 from adapters.cli.support import emit, handles_errors, out
+from adapters.cli.tables import Wide, show, table
 from domain import severity
 from domain.errors import ValidationFailed
 from domain.reportability import Facts, classify
@@ -28,6 +28,7 @@ users_app = typer.Typer(help="The local user registry.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 incidents.register(app)
 views.register(app)
+search.register(app)
 readers.register(views.audit_app)
 users.register(users_app)
 server.register(app)
@@ -49,16 +50,21 @@ def _yes_no(value: str, option: str, yes: str, no: str) -> bool:
 
 @app.command()
 @handles_errors
-def taxonomy(rules: Rules = DEFAULT_RULE_SET, as_json: Json = False) -> None:
+def taxonomy(rules: Rules = DEFAULT_RULE_SET, wide: Wide = False, as_json: Json = False) -> None:
     """List every incident type and subtype of a rule set."""
     entries = [entry.as_dict() for entry in rule_set(rules).entries]
 
     def render(rows: list[dict[str, Any]]) -> None:
-        table = Table("code", "type", "subtype", "route", "harm", "clocks", title=f"rule set {rules}")
+        if wide:
+            listed = table("code", "type", "subtype", "route", "harm", "clocks", title=f"rule set {rules}")
+        else:  # 80 columns: type and subtype in one cell, harm with --wide
+            listed = table("code", "type", "route", "clocks", title=f"rule set {rules}")
         for row in rows:
-            clocks = ", ".join(f"{c['name']} {c['days']}d" for c in row["clocks"])  # type: ignore[index]
-            table.add_row(row["code"], row["type"], row["subtype"] or "", row["route"], row["harm"], clocks)
-        out.print(table)
+            clocks = ", ".join(f"{c['name']} {c['days']} days" for c in row["clocks"])  # type: ignore[index]
+            kind = ((row["type"], row["subtype"] or "") if wide
+                    else (f"{row['type']}: {row['subtype']}" if row["subtype"] else row["type"],))
+            listed.add_row(row["code"], *kind, row["route"], *((row["harm"],) if wide else ()), clocks)
+        show(listed, wide)
 
     emit(entries, as_json, render)
 

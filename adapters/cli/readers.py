@@ -8,11 +8,13 @@ from typing import Annotated
 
 import typer
 
-from adapters.cli.support import emit, handles_errors, incident_id, out, session
+from adapters.cli.support import emit, handles_errors, incident_id, session
+from adapters.cli.tables import line
+from adapters.local_time import local_time
 from adapters.settings import env_name
 from workflows.accounts import Principal
 from workflows.read_audit import Read
-from workflows.readers import describe_read, period, to_csv
+from workflows.readers import period, to_csv
 
 As = Annotated[str, typer.Option("--as", envvar=env_name("user"), help="Who asks: a security administrator, "
                                                                        "a Level 1 user or a state reviewer.")]
@@ -52,6 +54,7 @@ def register(audit_app: typer.Typer) -> None:
 
 def _render(reads: list[Read]) -> None:
     if not reads:
-        out.print("no recorded reads")
-    for read in reads:
-        out.print(describe_read(read), highlight=False)
+        line("no recorded reads")
+    for read in reads:  # when (New York time), who, what, which incident, how
+        line(f"{local_time(read.at)}  {read.user_id} (Level {read.level}, {read.facility}) read incident "
+             f"{read.incident_id} ({read.incident_facility}): {read.view}, via {read.channel}")

@@ -98,3 +98,18 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
         from adapters.tooling.bench_http import run_http_bench
 
         emit(run_http_bench(store, events, seconds, rounds), True)
+
+    @bench_app.command("web")
+    @handles_errors
+    def bench_web(
+        store: Annotated[str, typer.Option(help="sqlite or postgres.")] = "sqlite",
+        incidents: Annotated[int, typer.Option("--incidents", help="Incidents in the views (the targets are "
+                                                                   "set at 1M).")] = 1_000_000,
+        requests: Annotated[int, typer.Option(help="Timed requests per page and per JSON endpoint.")] = 200,
+        updates: Annotated[int, typer.Option(help="Changes timed until an open board shows them.")] = 20,
+        as_json: Json = False,
+    ) -> None:
+        """Board, incident and overdue pages over the JSON API serving the same data; live board update latency."""
+        from adapters.tooling.bench_web import run_web_bench
+
+        emit(run_web_bench(store, incidents, requests, updates), True)

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from adapters.cli.support import emit, handles_errors, out, session
+from adapters.cli.tables import Wide, line, show, table
+from adapters.local_time import local_time
 from domain.errors import ValidationFailed
 
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
@@ -23,11 +25,24 @@ def _password(from_stdin: bool) -> str | None:
     return password
 
 
-def _render_account(a: dict[str, Any]) -> None:
+def _roles_and_notes(a: dict[str, Any]) -> str:
     roles = [r for r, on in (("security administrator", a["security_admin"]), ("state reviewer", a["state_reviewer"])) if on]
-    out.print(f"{a['user_id']}\t{a['facility']}\tLevel {a['level']}\t{a['status']}"
-              + (f"\t{', '.join(roles)}" if roles else "") + ("" if a["can_sign_in"] else "\t(no password: CLI only)")
-              + ("\t(must change its one-time password)" if a.get("must_change_password") else ""))
+    notes = [*roles, *([] if a["can_sign_in"] else ["no password: CLI only"]),
+             *(["must change its one-time password"] if a.get("must_change_password") else [])]
+    return "; ".join(notes)
+
+
+def _render_account(a: dict[str, Any]) -> None:
+    notes = _roles_and_notes(a)
+    line(f"{a['user_id']}  {a['facility']}  Level {a['level']}  {a['status']}" + (f"  ({notes})" if notes else ""))
+
+
+def _render_accounts(accounts: list[dict[str, Any]], wide: bool) -> None:
+    listed = table("user", "facility", "level", "status", "last sign-in", "roles and notes")
+    for a in accounts:
+        listed.add_row(a["user_id"], a["facility"], str(a["level"]), a["status"],
+                       local_time(a["last_sign_in_at"]) or "never", _roles_and_notes(a))
+    show(listed, wide)
 
 
 def register(users_app: typer.Typer) -> None:
@@ -52,15 +67,11 @@ def register(users_app: typer.Typer) -> None:
 
     @users_app.command("list")
     @handles_errors
-    def users_list(as_json: Json = False) -> None:
+    def users_list(wide: Wide = False, as_json: Json = False) -> None:
         """List the users with their security group, roles and sign-in status."""
         with session() as runtime:
             rows = [account.as_dict() for account in runtime.accounts.all()]
-        def render(users: list[dict[str, Any]]) -> None:
-            for user in users:
-                _render_account(user)
-
-        emit(rows, as_json, render)
+        emit(rows, as_json, lambda users: _render_accounts(users, wide))
 
     @users_app.command("unlock")
     @handles_errors

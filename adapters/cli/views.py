@@ -14,10 +14,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from adapters.bootstrap import Runtime
-from adapters.cli.support import emit, handles_errors, incident_id, out, session, settings
+from adapters.cli.support import emit, handles_errors, incident_id, session, settings
+from adapters.cli.tables import Wide, line, show, table
+from adapters.cli.view_text import board_csv, overdue_csv, render_board, render_overdue, render_trail
+from adapters.local_time import local_time
 from adapters.projection_runner import workers as projection_workers
 from adapters.settings import Settings, env_name
 from domain.deadlines import parse_moment
@@ -65,11 +67,11 @@ def _point(text: str | None, now: datetime) -> tuple[datetime | None, int | None
     return parse_moment(text, "a point in time", now=now), None
 
 
-def _emit_trail(rows: Sequence[Mapping[str, Any]], as_csv: bool, as_json: bool) -> None:
+def _emit_trail(rows: Sequence[Mapping[str, Any]], as_csv: bool, as_json: bool, wide: bool) -> None:
     if as_csv:
         sys.stdout.write(audit.to_csv(rows))
     else:
-        emit(rows, as_json, _render_trail)
+        emit(rows, as_json, lambda data: render_trail(data, wide))
 
 
 def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per command
@@ -82,48 +84,30 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
                         status: Annotated[str, typer.Option("--status", help="overdue, due_soon, open, met_on_time, "
                                                                                "met_late or all.")] = "overdue",
                         clock: Annotated[str | None, typer.Option("--clock", help="report_of_death or investigation.")] = None,
-                        soon_days: SoonDays = 2, limit: int = 50, offset: int = 0, as_json: Json = False) -> None:
+                        soon_days: SoonDays = 2, limit: int = 50, offset: int = 0, wide: Wide = False,
+                        as_csv: Csv = False, as_json: Json = False) -> None:
         """Reporting clocks by status, most overdue first; --as-of answers as things stood then."""
         with read_models() as runtime:
             result = runtime.reads.overdue(runtime.accounts.get(user), facility=facility, as_of=moment(as_of, "--as-of", runtime.clock()),
                                     status=status, clock=clock, soon_days=soon_days, limit=limit, offset=offset)
-
-        def render(data: dict[str, Any]) -> None:
-            table = Table("incident", "JC case", "code", "clock", "due", "status", "days late", "days left",
-                          title=f"{data['facility']}: {data['status']} as of {data['as_of']}")
-            for row in data["clocks"]:
-                table.add_row(row["incident_id"][:8], row["jc_case_number"] or "-", row["code"], row["clock"],
-                              row["due"][:16], row["status"], str(row["days_late"] or ""), str(row["days_left"] or ""))
-            out.print(table)
-
-        emit(result, as_json, render)
+        if as_csv:
+            sys.stdout.write(overdue_csv(result))
+            return
+        emit(result, as_json, lambda data: render_overdue(data, wide))
 
     @app.command("board")
     @handles_errors
     def board_command(user: As, facility: Facility = None,
                       state: Annotated[str | None, typer.Option("--state", help="Also list this state's incidents, "
                                                                                "longest waiting first.")] = None,
-                      soon_days: SoonDays = 2, as_json: Json = False) -> None:
+                      soon_days: SoonDays = 2, wide: Wide = False, as_csv: Csv = False, as_json: Json = False) -> None:
         """The supervisor's board: incidents per state, the JC import queue, overdue and due-soon clocks."""
         with read_models() as runtime:
             result = runtime.reads.board(runtime.accounts.get(user), facility=facility, state=state, soon_days=soon_days)
-
-        def render(data: dict[str, Any]) -> None:
-            table = Table("state", "incidents", "longest in state (h)", title=f"{data['facility']} as of {data['as_of']}")
-            for row in data["states"]:
-                table.add_row(row["state"], str(row["count"]), str(row["longest_hours_in_state"] or "-"))
-            out.print(table)
-            queue = data["jc_import_queue"]
-            oldest = queue["oldest"]
-            out.print(f"JC import queue: {queue['waiting']} waiting" + (
-                f", oldest {oldest['jc_case_number']} for {oldest['hours_waiting']} h" if oldest else ""))
-            for name, counts in data["clocks"].items():
-                out.print(f"{name}: {counts['overdue']} overdue, {counts['due_soon']} due soon")
-            for row in data.get("incidents", []):
-                out.print(f"  {row['incident_id']} {row['jc_case_number'] or '-'} {row['code']} "
-                          f"{row['hours_in_state']} h in {row['state']}")
-
-        emit(result, as_json, render)
+        if as_csv:
+            sys.stdout.write(board_csv(result))
+            return
+        emit(result, as_json, lambda data: render_board(data, wide, state))
 
     @app.command("stats")
     @handles_errors
@@ -131,7 +115,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
                       facility: Facility = None,
                       from_month: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
                       to_month: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
-                      as_csv: Csv = False, as_json: Json = False) -> None:
+                      wide: Wide = False, as_csv: Csv = False, as_json: Json = False) -> None:
         """Incident counts by type, route, harm or risk rating, setting or month (reported, New York time)."""
         with read_models() as runtime:
             rows = runtime.reads.statistics(runtime.accounts.get(user), by=by, facility=facility, from_month=from_month,
@@ -141,21 +125,21 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
             return
 
         def render(data: list[dict[str, Any]]) -> None:
-            table = Table(by, "count", title="incidents reported")
+            counts = table(by, "count", title="incidents reported")
             for row in data:
-                table.add_row(row["label"], str(row["count"]))
-            out.print(table)
+                counts.add_row(row["label"], str(row["count"]))
+            show(counts, wide)
 
         emit(rows, as_json, render)
 
     @audit_app.command("history")
     @handles_errors
-    def audit_history(reference: Ref, user: As, as_csv: Csv = False, as_json: Json = False) -> None:
+    def audit_history(reference: Ref, user: As, wide: Wide = False, as_csv: Csv = False, as_json: Json = False) -> None:
         """Every event of an incident, replayed from the record: who, when, state before and after, each
         changed field (old and new) and the reason."""
         with session() as runtime:
             rows = incident_trail(runtime.service.history(runtime.accounts.get(user), incident_id(reference)))
-        _emit_trail([{**row, "recorded_at": row["recorded_at"].isoformat()} for row in rows], as_csv, as_json)
+        _emit_trail([{**row, "recorded_at": row["recorded_at"].isoformat()} for row in rows], as_csv, as_json, wide)
 
     @audit_app.command("trail")
     @handles_errors
@@ -163,14 +147,15 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
                     actor: Annotated[str | None, typer.Option("--actor", help="What one user did.")] = None,
                     since: Annotated[str | None, typer.Option("--since", help="From this moment.")] = None,
                     until: Annotated[str | None, typer.Option("--until", help="Up to this moment.")] = None,
-                    facility: Facility = None, limit: int = 1000, as_csv: Csv = False, as_json: Json = False) -> None:
+                    facility: Facility = None, limit: int = 1000, wide: Wide = False, as_csv: Csv = False,
+                    as_json: Json = False) -> None:
         """The audit trail across incidents: by incident, by user, by time range."""
         with read_models() as runtime:
             rows = runtime.reads.audit_trail(runtime.accounts.get(user), incident_id=str(incident_id(incident)) if incident else None,
                                       user=actor, since=moment(since, "--since", runtime.clock()),
                                       until=moment(until, "--until", runtime.clock()),
                                       facility=facility, limit=limit)
-        _emit_trail(rows, as_csv, as_json)
+        _emit_trail(rows, as_csv, as_json, wide)
 
     @audit_app.command("replay")
     @handles_errors
@@ -184,12 +169,12 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
                                  version=version)
 
         def render(v: dict[str, Any]) -> None:
-            out.print(f"[bold]{v['id']}[/] as of {v['as_of']}: version {v['version']} of {v['latest_version']}, "
-                      f"state [bold]{v['state']}[/], route {v['route'] or '-'}")
+            line(f"{v['id']} as of {local_time(v['as_of'])}: version {v['version']} of {v['latest_version']}, "
+                 f"state {v['state']}, route {v['route'] or '-'}")
             for name, value in v["details"].items():
-                out.print(f"  {name}: {json.dumps(value)}")
+                line(f"{name}: {json.dumps(value)}", indent=2)
             for clock in v["clocks"]:
-                out.print(f"clock {clock['name']}: due {clock['due']} - {clock['status']}")
+                line(f"clock {clock['name']}: due {local_time(clock['due'])} - {clock['status']}")
 
         emit(result, as_json, render)
 
@@ -205,34 +190,38 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
                                      end=_point(end, runtime.clock()))
 
         def render(data: dict[str, Any]) -> None:
-            out.print(f"from v{data['from']['version']} ({data['from']['as_of']}) "
-                      f"to v{data['to']['version']} ({data['to']['as_of']})")
+            line(f"from v{data['from']['version']} ({local_time(data['from']['as_of'])}) "
+                 f"to v{data['to']['version']} ({local_time(data['to']['as_of'])})")
             for change in data["changes"]:
-                out.print(f"  {change['field']}: {json.dumps(change['old'])} -> {json.dumps(change['new'])}",
-                          highlight=False)
+                line(f"{change['field']}: {json.dumps(change['old'])} -> {json.dumps(change['new'])}", indent=2)
             for event in data["events"]:
-                out.print(f"  v{event['version']} {event['recorded_at']} {event['event']} by "
-                          f"{event['actor']['user_id']}", highlight=False)
+                line(f"v{event['version']} {local_time(event['recorded_at'])} {event['event']} by "
+                     f"{event['actor']['user_id']}", indent=2)
 
         emit(result, as_json, render)
 
     @projections_app.command("status")
     @handles_errors
-    def projections_status(as_json: Json = False) -> None:
+    def projections_status(wide: Wide = False, as_json: Json = False) -> None:
         """Each view's position in the log, how far behind it is (events and seconds), and events it skipped."""
         with session() as runtime:
             rows = runtime.projector.status()
             failures = runtime.projector.failures()
 
         def render(data: list[dict[str, Any]]) -> None:
-            table = Table("view", "position", "log head", "lag (events)", "lag (s)", "as of", "failed events")
+            if wide:
+                views = table("view", "position", "log head", "lag (events)", "lag (s)", "as of", "failed events")
+            else:  # 80 columns: the lag in one cell
+                views = table("view", "position", "behind", "as of", "failed")
             for row in data:
-                table.add_row(row["view"], str(row["position"]), str(row["log_head"]), str(row["lag_events"]),
-                              str(row["lag_seconds"]), row["as_of"] or "-", str(row["failed_events"]))
-            out.print(table)
+                lag = ((str(row["log_head"]), str(row["lag_events"]), str(row["lag_seconds"])) if wide
+                       else (f"{row['lag_events']} ({row['lag_seconds']} s)",))
+                views.add_row(row["view"], str(row["position"]), *lag, local_time(row["as_of"]) or "-",
+                              str(row["failed_events"]))
+            show(views, wide)
             for failure in failures:
-                out.print(f"{failure['view']} skipped event {failure['position']} ({failure['event_type']} of incident "
-                          f"{failure['incident_id']}): {failure['error']}", highlight=False)
+                line(f"{failure['view']} skipped event {failure['position']} ({failure['event_type']} of incident "
+                     f"{failure['incident_id']}): {failure['error']}")
 
         emit(rows, as_json, render)
 
@@ -286,13 +275,3 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
 
 def _describe_views(chosen: Settings) -> str:
     return chosen.describe_views() if chosen.store_kind == "sqlite" else "the same database"
-
-
-def _render_trail(rows: list[dict[str, Any]]) -> None:
-    for row in rows:
-        state = (f"{row['state_before']} -> {row['state_after']}" if row["state_before"] != row["state_after"]
-                 else row["state_after"])
-        changes = ", ".join(f"{k}: {json.dumps(old)} -> {json.dumps(new)}" for k, (old, new) in row["changes"].items())
-        reason = f" reason: {row['reason']}" if row.get("reason") else ""
-        out.print(f"v{row['version']} {row['recorded_at']} {row['event_type']} by {row['actor_id']} "
-                  f"(Level {row['actor_level']}) [{state}] {changes}{reason}", highlight=False)

@@ -17,7 +17,7 @@ from adapters.persistence.anonymous_refusals import AnonymousRefusals
 from adapters.persistence.security_log import SecurityLogEntry
 from domain.deadlines import parse_moment
 from domain.errors import PermissionDenied
-from workflows.accounts import AccountRecord, IssuedToken
+from workflows.accounts import AccountRecord, IssuedToken, Principal
 from workflows.permissions import require_facility
 
 router = APIRouter(tags=["sign-in and users"])
@@ -140,13 +140,20 @@ def security_log(who: Who, ctx: Ctx,
                  since: Annotated[str | None, Query(description="ISO 8601 date or time")] = None,
                  facility: Annotated[str | None, Query(description="State reviewers: any facility")] = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Response:
+    chosen = security_log_facility(who, facility)
+    moment: datetime | None = parse_moment(since, "since", now=ctx.clock()) if since else None
+    return JsonResponse(ctx.security_log.entries(facility=chosen, since=moment, outcome=outcome, limit=limit))
+
+
+def security_log_facility(who: Principal, facility: str | None) -> str:
+    """Whose security log ``who`` reads (the API's and the pages' rule): a security administrator its own
+    facility's, a state reviewer any facility's (its own by default)."""
     if not who.security_admin and not who.actor.state_reviewer:
         raise PermissionDenied(f"only a security administrator or a state reviewer may read the security log; "
                                f"{who.user_id!r} is neither")
     chosen = facility or who.actor.facility
     require_facility(who.actor, chosen, f"facility {chosen!r}", reading=True)
-    moment: datetime | None = parse_moment(since, "since", now=ctx.clock()) if since else None
-    return JsonResponse(ctx.security_log.entries(facility=chosen, since=moment, outcome=outcome, limit=limit))
+    return chosen
 
 
 @router.get("/security-log/anonymous",

@@ -22,6 +22,18 @@ from typing_extensions import TypedDict
 from adapters.bootstrap import Runtime
 from adapters.http import accounts, guards, incidents, integrations, problems, queries, readers, users
 from adapters.http.context import Context, JsonResponse
+from adapters.http.pages import (
+    administration,
+    auditing,
+    board,
+    home,
+    incident,
+    incident_list,
+    new_incident,
+    overdue,
+    signing_in,
+    statistics,
+)
 from adapters.persistence.event_chain import EventChain
 from adapters.settings import Settings, load_settings
 from domain.clock import Clock, utc_now
@@ -101,6 +113,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now, run_pro
     guards.install(app)  # headers, text checks and /docs from local files
     for module in (accounts, users, incidents, queries, integrations, readers):
         app.include_router(module.router)
+    for page in (home, signing_in, incident_list, new_incident, incident, board, administration, overdue, auditing, statistics):  # the web pages (docs/web.md)
+        app.include_router(page.router)
 
     @app.get("/health", tags=["operations"], summary="Liveness and the views' lag behind the event log",
              response_model=Health)

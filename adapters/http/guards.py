@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -39,6 +39,9 @@ API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-
 # Swagger UI sets some styles inline; scripts only from this server.
 DOCS_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+# The pages: scripts, styles and images from this server only; htmx's requests and SSE to it; forms post to it.
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
                     (b"x-frame-options", b"DENY")]
 DOCS_PAGE = """<!doctype html>
@@ -104,12 +107,28 @@ def _body_problem(body: bytes) -> str | None:
     return f"the JSON body holds {found}" if found else None
 
 
-def _is_json(scope: Scope) -> bool:
+def _form_problem(body: bytes) -> str | None:
+    """A page's form (application/x-www-form-urlencoded): its decoded values must be text too."""
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return "the form is not UTF-8 text"
+    found = _first_not_text([text for pair in pairs for text in pair])
+    return f"the form holds {found}" if found else None
+
+
+def _is_page(path: str) -> bool:
+    return path == "/" or path.startswith("/web/")
+
+
+def _body_kind(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"content-type":
             kind = value.split(b";")[0].strip().lower()
-            return kind == b"application/json" or kind.endswith(b"+json")
-    return True  # FastAPI reads a body without a content type as JSON
+            if kind == b"application/x-www-form-urlencoded":
+                return "form"
+            return "json" if kind == b"application/json" or kind.endswith(b"+json") else "other"
+    return "absent"  # FastAPI reads a body without a content type as JSON; a page reads it as an empty form
 
 
 class Edge:
@@ -130,15 +149,25 @@ class Edge:
                 present = {name.lower() for name, _ in headers}
                 if b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
-                headers.append((b"content-security-policy", (DOCS_POLICY if docs else API_POLICY).encode()))
+                page = any(name.lower() == b"content-type" and value.startswith((b"text/html", b"text/event-stream"))
+                           for name, value in headers)
+                policy = DOCS_POLICY if docs else PAGE_POLICY if page else API_POLICY
+                headers.append((b"content-security-policy", policy.encode()))
                 headers += [header for header in SECURITY_HEADERS if header[0] not in present]
                 message["headers"] = headers
             await send(message)
 
         wrong = _url_problem(scope)
-        if wrong is None and scope["method"] in ("POST", "PUT", "PATCH", "DELETE") and _is_json(scope):
+        kind = _body_kind(scope) if wrong is None and scope["method"] in ("POST", "PUT", "PATCH", "DELETE") else None
+        if kind in ("json", "other") and _is_page(scope["path"]):
+            # The pages' forms are urlencoded; nothing else (multipart) would pass the text checks below.
+            response = problem(415, "the pages take forms sent as application/x-www-form-urlencoded",
+                               kind="unsupported_media_type", instance=_not_text_free(scope["path"][:200]))
+            await response(scope, _no_receive, send_with_headers)
+            return
+        if kind in ("json", "absent", "form"):
             body, receive = await _buffered(receive)
-            wrong = _body_problem(body)
+            wrong = _form_problem(body) if kind == "form" else _body_problem(body)
         if wrong is not None:
             await _refuse(scope, wrong, send_with_headers)
             return

@@ -10,13 +10,14 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Header, Path, Query
+from fastapi import APIRouter, Body, Header, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 from typing_extensions import TypedDict
 
 from adapters.http.conditions import expected_versions, not_modified
 from adapters.http.context import Context, Ctx, JsonResponse, Who
+from adapters.http.limits import client_address
 from adapters.http.problems import WRONG_STATE, refusals
 from adapters.http.schemas import documented
 from adapters.integrations.vpcr import parse_vpcr_reports
@@ -42,6 +43,13 @@ READ = refusals(401, 404, 422)
 MAX_VERSION = 2**31 - 1  # an incident's version is stored as a 32-bit integer or wider: beyond is a typing error
 SCREEN = documented(IncidentScreen)
 STEP = {200: {"headers": ETAG}, **refusals(401, 403, 404, 409, 412, 422, described={409: WRONG_STATE})}
+ATTESTED_STEP = {**STEP, **refusals(403, 429, described={
+    403: "Not allowed for your security group, or the password you entered to attest is not right (nothing is "
+         "recorded; three wrong in a row lock the account, as at sign-in)",
+    429: "Too many password attempts for your user name or from your address: wait `Retry-After` seconds"})}
+ATTESTING = ("Send `{\"password\": \"...\"}` to attest the step: your password is checked as at sign-in (a wrong "
+             "one is refused with 403 and nothing is recorded; three wrong in a row lock the account) and the event "
+             "records `attested: true`. Without a body the step is recorded with `attested: false`.")
 
 
 class Receipt(TypedDict):
@@ -54,7 +62,7 @@ class Receipt(TypedDict):
 class JcQueue(TypedDict):
     """The JC import queue of one facility: received reports waiting to be imported, longest waiting first."""
 
-    facility: str
+    facility: str | None  # None: every facility's (a state reviewer's default)
     incidents: list[InState]
 
 
@@ -74,6 +82,15 @@ class Reason(BaseModel):
     reason: str = Field(min_length=1, max_length=4000)
 
 
+class Attestation(BaseModel):
+    """The acting user's password, entered again to confirm the step."""
+
+    password: str = Field(min_length=1, max_length=256)
+
+
+Attest = Annotated[Attestation | None, Body(description="Optional: your password, to attest the step")]
+
+
 class Amendment(BaseModel):
     screen: str = Field(max_length=40)
     fields: dict[str, Any]
@@ -85,6 +102,14 @@ def shown(ctx: Context, incident: Incident, actor: Actor, status: int = 200) -> 
     if status == 201:
         headers["Location"] = f"/incidents/{incident.id}"
     return JsonResponse(describe(incident, actor, ctx.clock()), status_code=status, headers=headers)
+
+
+def attested(ctx: Context, who: Who, request: Request, attestation: Attestation | None) -> bool:
+    """Check the password of an attested step before anything is recorded; True if it was attested."""
+    if attestation is None:
+        return False
+    ctx.accounts.attest(who.user_id, attestation.password, client=client_address(request))
+    return True
 
 
 def step(ctx: Context, actor: Actor, reference: str, if_match: str | None,
@@ -182,16 +207,22 @@ def record_details(reference: Ref, screen: Annotated[str, Path(max_length=40)], 
     return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.record_details(who.actor, i, screen, fields, v))
 
 
-@router.post("/incidents/{reference}/email-omh", summary="Submit to OMH (Level 1)",
-             response_model=SCREEN, responses=STEP)
-def email_omh(reference: Ref, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
-    return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.email_omh(who.actor, i, v))
+@router.post("/incidents/{reference}/email-omh", summary="Submit to OMH (Level 1), optionally attested with your password",
+             description=ATTESTING, response_model=SCREEN, responses=ATTESTED_STEP)
+def email_omh(reference: Ref, who: Who, ctx: Ctx, request: Request, attestation: Attest = None,
+              if_match: IfMatch = None) -> Response:
+    confirmed = attested(ctx, who, request, attestation)
+    return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.email_omh(who.actor, i, v, attested=confirmed))
 
 
-@router.post("/incidents/{reference}/submit-report-of-death", summary="Submit the Report of Death to the JC (Level 1)",
-             response_model=SCREEN, responses=STEP)
-def submit_report_of_death(reference: Ref, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
-    return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.submit_report_of_death(who.actor, i, v))
+@router.post("/incidents/{reference}/submit-report-of-death",
+             summary="Submit the Report of Death to the JC (Level 1), optionally attested with your password",
+             description=ATTESTING, response_model=SCREEN, responses=ATTESTED_STEP)
+def submit_report_of_death(reference: Ref, who: Who, ctx: Ctx, request: Request, attestation: Attest = None,
+                           if_match: IfMatch = None) -> Response:
+    confirmed = attested(ctx, who, request, attestation)
+    return step(ctx, who.actor, reference, if_match,
+                lambda s, i, v: s.submit_report_of_death(who.actor, i, v, attested=confirmed))
 
 
 @router.post("/incidents/{reference}/start-investigation", summary="Start the investigation",
@@ -207,10 +238,13 @@ def document_findings(reference: Ref, body: Findings, who: Who, ctx: Ctx, if_mat
                 lambda s, i, v: s.document_findings(who.actor, i, body.findings, v))
 
 
-@router.post("/incidents/{reference}/close", summary="Close (Level 1); needs documented findings",
-             response_model=SCREEN, responses=STEP)
-def close(reference: Ref, who: Who, ctx: Ctx, if_match: IfMatch = None) -> Response:
-    return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.close(who.actor, i, v))
+@router.post("/incidents/{reference}/close",
+             summary="Close (Level 1); needs documented findings; optionally attested with your password",
+             description=ATTESTING, response_model=SCREEN, responses=ATTESTED_STEP)
+def close(reference: Ref, who: Who, ctx: Ctx, request: Request, attestation: Attest = None,
+          if_match: IfMatch = None) -> Response:
+    confirmed = attested(ctx, who, request, attestation)
+    return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.close(who.actor, i, v, attested=confirmed))
 
 
 @router.post("/incidents/{reference}/reopen", summary="Reopen a closed incident, with a reason (Level 1)",

@@ -92,7 +92,7 @@ def problem(status: int, detail: str, *, kind: str | None = None, problems: list
     return Response(orjson.dumps(document), status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def _refused(request: Request, status: int, detail: str) -> None:
+def record_refusal(request: Request, status: int, detail: str) -> None:
     """Record the refusal for the audit trail: every refused command, and any refusal of a known user."""
     principal = getattr(request.state, "principal", None)
     context = request.app.state.context
@@ -108,14 +108,18 @@ def _refused(request: Request, status: int, detail: str) -> None:
         log.exception("could not record a refusal in the security log")
 
 
+def status_of(error: NimrsError) -> int:
+    return 412 if isinstance(error, StaleVersion) else STATUS.get(error.kind, 422)
+
+
 def _nimrs_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, NimrsError)
-    status = 412 if isinstance(error, StaleVersion) else STATUS.get(error.kind, 422)
+    status = status_of(error)
     if isinstance(error, IncidentNotFound) and "reference" in request.path_params:
         # The same words whether it does not exist or is another facility's, naming what was typed.
         error = IncidentNotFound(repr(request.path_params["reference"]))
     # The log gets the headline only: the problems list may quote values the caller typed.
-    _refused(request, status, error.message)
+    record_refusal(request, status, error.message)
     headers = {"WWW-Authenticate": 'Bearer realm="nimrs"'} if status == 401 else None
     if isinstance(error, TooManyRequests):
         headers = {"Retry-After": str(error.retry_after_seconds)}
@@ -132,7 +136,7 @@ def _invalid(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     problems = [f"{_where(tuple(e.get('loc', ())))}: {e.get('msg', 'invalid')}" for e in error.errors()][:50]
     detail = "the request is not valid: " + "; ".join(problems[:3])
-    _refused(request, 422, detail)
+    record_refusal(request, 422, detail)
     return problem(422, detail, kind="validation", problems=problems, instance=request.url.path)
 
 

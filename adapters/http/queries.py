@@ -24,12 +24,15 @@ from domain.taxonomy import TaxonomyRecord
 from domain.vocabulary import MAX_AGE, parse_setting
 from projections.audit import AuditEntry
 from projections.board import Board
-from projections.reads import OverduePage
+from projections.incident_list import parse_day
+from projections.reads import IncidentList, OverduePage
 from projections.statistics import Count
 
 router = APIRouter(tags=["views and charts"])
 VIEW = refusals(401, 404, 422, described={404: "Another facility's view (state reviewers may read any)"})
-Facility = Annotated[str | None, Query(max_length=64, description="Default: yours. State reviewers: any")]
+Facility = Annotated[str | None, Query(max_length=64, description="Default: yours. State reviewers: any, and by "
+                                                                  "default every facility (`facility` null in the answer)")]
+Day = Annotated[str | None, Query(max_length=10, description="A New York calendar date, YYYY-MM-DD (included)")]
 RulesName = Annotated[str, Query(max_length=40, description="current (chart 002) or earlier (chart 001)")]
 
 
@@ -54,6 +57,26 @@ def overdue(who: Who, ctx: Ctx, facility: Facility = None,
     moment = parse_moment(as_of, "as_of", now=ctx.clock()) if as_of else None
     return JsonResponse(ctx.reads.overdue(who.actor, facility=facility, as_of=moment, status=status, clock=clock,
                                           soon_days=soon_days, limit=limit, offset=offset))
+
+
+@router.get("/incidents", summary="List and search incidents: by state, code, day reported, JC case number, clock",
+            response_model=IncidentList, responses=VIEW)
+def incident_list(who: Who, ctx: Ctx, facility: Facility = None,
+                  state: Annotated[str | None, Query(max_length=40, description="A workflow state")] = None,
+                  code: Annotated[str | None, Query(max_length=64, description="A taxonomy code, or its type or "
+                                                    "category: si.crime, an. (GET /taxonomy)")] = None,
+                  reported_from: Day = None, reported_to: Day = None,
+                  jc_case_number: Annotated[str | None, Query(max_length=64)] = None,
+                  clock_status: Annotated[Literal["overdue", "due_soon", "open", "none"] | None, Query(
+                      description="Where the earliest open clock stands; none: no open clock")] = None,
+                  soon_days: Annotated[int, Query(ge=0, le=365)] = 2,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+                  offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
+    return JsonResponse(ctx.reads.incidents(
+        who.actor, facility=facility, state=state, code=code,
+        reported_from=parse_day(reported_from, "reported_from") if reported_from else None,
+        reported_to=parse_day(reported_to, "reported_to") if reported_to else None,
+        jc_case_number=jc_case_number, clock_status=clock_status, soon_days=soon_days, limit=limit, offset=offset))
 
 
 @router.get("/board", summary="The supervisor's board: incidents per state, waiting times, clocks",

@@ -1,6 +1,8 @@
 """The CloudEvents types of the feed and webhooks, and the JSON Schema of each type's ``data`` (docs/events.md).
 
-A type is the stored topic and the data's version, e.g. ``nimrs.Incident.Closed.v1``.
+A type is the stored topic and the data's version, e.g. ``nimrs.Incident.Closed.v2``. Every earlier
+version stays a known type: it selects the same topic's events (delivered at the current version, as
+stored events are upcast), so subscriptions made before a version bump keep working.
 """
 
 from __future__ import annotations
@@ -18,13 +20,22 @@ ENVELOPE = ("originator_id", "originator_version", "timestamp", "originator_topi
 
 
 def event_kinds() -> dict[str, type]:
-    """Every incident event class by its CloudEvents type."""
+    """Every incident event class by its CloudEvents types, the current version's and every earlier one's."""
     kinds = {}
     for name in dir(Incident):
         cls = getattr(Incident, name)
         if isinstance(cls, type) and issubclass(cls, Incident.Event) and name not in ("Event", "Created"):
-            kinds[f"{cls.TOPIC}.v{getattr(cls, 'class_version', 1)}"] = cls
+            for version in range(1, getattr(cls, "class_version", 1) + 1):
+                kinds[f"{cls.TOPIC}.v{version}"] = cls
     return kinds
+
+
+def _added_since(cls: type, version: int) -> set[str]:
+    """The fields the upcasts from ``version`` to the current one add (schema changes only ever add fields)."""
+    state: dict[str, Any] = {}
+    for older in range(version, getattr(cls, "class_version", 1)):
+        getattr(cls, f"upcast_v{older}_v{older + 1}")(state)
+    return set(state)
 
 
 KINDS = event_kinds()
@@ -55,6 +66,8 @@ def _field_schema(name: str, annotation: Any) -> dict[str, Any]:
         return ACTOR_SCHEMA
     if annotation is datetime:
         return {"type": "string", "format": "date-time"}
+    if annotation is bool:
+        return {"type": "boolean"}
     if annotation is int:
         return {"type": "integer"}
     if annotation is str:
@@ -66,7 +79,8 @@ def data_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema (2020-12) of a CloudEvents type's ``data``."""
     cls = KINDS[kind]
     hints = typing.get_type_hints(cls, localns={"Incident": Incident})
-    fields = [f.name for f in dataclasses.fields(cls) if f.name not in ENVELOPE]
+    added = _added_since(cls, int(kind.rsplit(".v", 1)[1]))
+    fields = [f.name for f in dataclasses.fields(cls) if f.name not in ENVELOPE and f.name not in added]
     properties = {name: _field_schema(name, hints.get(name)) for name in fields}
     properties["incident_version"] = {"type": "integer", "minimum": 1,
                                       "description": "The event's position in the incident's history"}

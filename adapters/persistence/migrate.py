@@ -50,7 +50,7 @@ class Database:
 
 DATABASES = {
     "events": Database("events", events_metadata, "nimrs_schema_version", "nimrs_users", head="0005"),
-    "views": Database("views", views_metadata, "view_schema_version", "projection_positions", head="0003"),
+    "views": Database("views", views_metadata, "view_schema_version", "projection_positions", head="0004"),
 }
 
 

@@ -91,10 +91,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def _server(factory: str, url: str) -> Iterator[int]:
+def server(factory: str, url: str, module: str = __name__) -> Iterator[int]:
+    """A uvicorn process serving ``module:factory`` on ``url``'s store; its port."""
     port = free_port()
     env = {**os.environ, "NIMRS_DATABASE_URL": url}
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", f"adapters.tooling.bench_http:{factory}", "--factory",
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", f"{module}:{factory}", "--factory",
                                 "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
     try:
         deadline = time.monotonic() + 30
@@ -173,7 +174,7 @@ def _prepare(url: str, events: int) -> dict[str, Any]:
         runtime.projector.catch_up()
     reader = Actor("bench.l1", FACILITY, Level.SUBMITTER)
     ids = [n.originator_id for n in service.store.recorder.select_notifications(0, 20_000)
-           if n.originator_version == 1 and _facility(n) == FACILITY][:200]
+           if n.originator_version == 1 and facility_of(n) == FACILITY][:200]
     drafts = [service.create_incident(reader, program="Clinic 1", setting="outpatient", code="si.fall",
                                       summary=f"bench draft {n}") for n in range(DRAFTS)]
     service.store.close()
@@ -181,11 +182,11 @@ def _prepare(url: str, events: int) -> dict[str, Any]:
             "drafts": [str(d) for d in drafts]}
 
 
-def _facility(notification: Any) -> str:
+def facility_of(notification: Any) -> str:
     return str(orjson.loads(notification.state)["actor"]["facility"])
 
 
-def _token(port: int, user: str) -> str:
+def bearer_token(port: int, user: str) -> str:
     response = httpx.post(f"http://127.0.0.1:{port}/auth/token", json={"username": user, "password": PASSWORD})
     response.raise_for_status()
     return str(response.json()["access_token"])
@@ -252,12 +253,12 @@ def run_http_bench(store: str, events: int, seconds: float, rounds: int) -> dict
     with ExitStack() as stack:
         url = stack.enter_context(bench_database(store))
         prepared = _prepare(url, events)
-        ours = stack.enter_context(_server("nimrs_app", url))
-        baseline = stack.enter_context(_server("baseline_app", url))
+        ours = stack.enter_context(server("nimrs_app", url))
+        baseline = stack.enter_context(server("baseline_app", url))
         figures: dict[str, Any] = {"store": store, "events": prepared["events"], "server_workers": 1}
-        figures |= _reads(ours, baseline, _token(ours, "bench.l1"), prepared["ids"], seconds, rounds)
-        figures |= _commands(ours, _token(ours, "bench.l1"), prepared["drafts"], seconds * 2)
-        figures |= _feed(url, ours, _token(ours, "bench.reviewer"), rounds)
+        figures |= _reads(ours, baseline, bearer_token(ours, "bench.l1"), prepared["ids"], seconds, rounds)
+        figures |= _commands(ours, bearer_token(ours, "bench.l1"), prepared["drafts"], seconds * 2)
+        figures |= _feed(url, ours, bearer_token(ours, "bench.reviewer"), rounds)
     figures = {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
     figures["targets_met"] = {name: (figures[name] <= bound if op == "<=" else figures[name] >= bound)
                               for name, (op, bound) in TARGETS.items()}

@@ -71,7 +71,7 @@ def _rebuild_rounds(settings: Settings, events: int, rounds: int, workers: int) 
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
-def _fill_views_at_size(projector: Projector, incidents: int, facilities: int) -> None:
+def fill_views_at_size(projector: Projector, incidents: int, facilities: int) -> None:
     """Overdue clocks and board rows for ``incidents`` incidents, written straight into the tables."""
     rng = random.Random(1)
     dialect = projector.engine.dialect.name
@@ -120,7 +120,7 @@ def _p95_ms(query: Callable[[], object], repeats: int = 300) -> float:
 
 def _queries_at_size(views_url: str, incidents: int, facilities: int = 50) -> dict[str, Any]:
     with Runtime(load_settings({"NIMRS_DATABASE_URL": views_url, "NIMRS_VIEWS_URL": views_url}), lambda: NOW) as runtime:
-        _fill_views_at_size(runtime.projector, incidents, facilities)  # the runtime made the tables
+        fill_views_at_size(runtime.projector, incidents, facilities)  # the runtime made the tables
         reads = runtime.reads
         rng = random.Random(2)
 

@@ -88,14 +88,16 @@ def events_markdown() -> str:
         "| `specversion` | `1.0` |",
         "| `id` | `<incident id>/<version>`: stable, the same on every read, stream and delivery |",
         f"| `source` | `{SOURCE}` |",
-        "| `type` | the stored topic and the data's version, e.g. `nimrs.Incident.Closed.v1` |",
+        "| `type` | the stored topic and the data's version, e.g. `nimrs.Incident.Closed.v2` |",
         "| `subject` | the incident id |",
         "| `time` | when the event was recorded (UTC, ISO 8601) |",
         "| `datacontenttype` | `application/json` |",
         "| `position` | extension: the event's place in the log; resume with `after=<position>` |",
         "| `data` | the event's own fields and `incident_version`; schemas below |", "",
         "A type's `data` schema only ever grows compatibly; an incompatible change is a new type",
-        "(`.v2`), and older stored events are upcast, so `data` always has the current schema.", "",
+        "(`.v2`), and older stored events are upcast, so `data` always has the current schema. An earlier",
+        "type stays known: as a filter (`types=`, a webhook's `types`) it selects the same events, which",
+        "arrive as the current type. Its schema below is the data as it was then.", "",
         *schemas(),
     ])
 

@@ -51,7 +51,7 @@ def test_projection_commands(generated: str) -> None:
     url = generated
     assert nimrs("projections", "run", "--once", url=url).returncode == 0
     status = ok_json("projections", "status", url=url)
-    assert {row["view"] for row in status} == {"overdue", "audit", "board", "statistics"}
+    assert {row["view"] for row in status} == {"overdue", "audit", "board", "statistics", "incident_list"}
     assert all(row["lag_events"] == 0 and row["position"] == row["log_head"] for row in status)
     rebuilt = ok_json("projections", "rebuild", "audit", "board", "--workers", "2", url=url)
     assert rebuilt["views"] == ["audit", "board"] and rebuilt["events"] == status[0]["log_head"]

@@ -41,6 +41,8 @@ def test_the_supervisor_and_auditor_guide_runs_as_written(tmp_path: Path) -> Non
     assert "JC import queue" in result.stdout and "overdue" in result.stdout
     assert (tmp_path / "risk-manager-october.csv").read_text().startswith("position,incident_id,version")
     assert (tmp_path / "incidents-by-month.csv").read_text().startswith("facility,dimension,value,label,count")
+    assert (tmp_path / "board.csv").read_text().startswith("facility,as_of,section,name,count,since,hours_in_state")
+    assert (tmp_path / "clocks.csv").read_text().startswith("incident_id,jc_case_number,facility,program,code,clock")
     assert (tmp_path / "nimrs-views.db").exists()
     assert re.search(r"E[SD]T  analyst\.F-001 \(Level 3, F-001\) read incident \S+ \(F-001\): history, via cli",
                      result.stdout)  # who read incident X
@@ -63,6 +65,8 @@ def test_the_api_walkthrough_runs_as_written(tmp_path: Path) -> None:
     out = result.stdout
     assert '"state":"draft","version":2' in out and 'etag: "2"' in out.lower()
     assert '"status":412' in out and '"status":403' in out  # the stale write and Level 2 submitting
+    assert '[["EmailedToOmh",true],["ReportOfDeathSubmitted",false]]' in out  # attested with the password, or not
+    assert "the password is not right" in out  # a wrong one attests nothing
     assert out.count('{"state":"closed"') >= 1 and '"allowed_actions":["reopen"' in out
     assert "locked after 3 failed sign-ins" in out and '"status":"active"' in out
     assert '{"user_id":"risk.manager","status":"disabled"}' in out and "the account is disabled" in out

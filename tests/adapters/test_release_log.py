@@ -50,3 +50,25 @@ def test_a_log_written_by_release_0_1_0_replays_to_the_same_incidents(database_u
         assert set().union(*(expected["states"] for expected in log["expected"].values())) == every_state
     finally:
         service.store.close()
+
+
+def test_steps_stored_before_attestation_existed_read_as_not_attested(database_url: str) -> None:
+    """Release 0.1.0 stored version 1 of EmailedToOmh, ReportOfDeathSubmitted and Closed (no ``attested``):
+    the library's mapper and the projector's lean reader both upcast them to ``attested`` False."""
+    from projections.decoding import LeanDecoder
+    from workflows.screens import event_record
+
+    attestable = {"nimrs.Incident.EmailedToOmh", "nimrs.Incident.ReportOfDeathSubmitted", "nimrs.Incident.Closed"}
+    stored = [StoredEvent(originator_id=UUID(oid), originator_version=version, topic=topic, state=state.encode())
+              for oid, version, topic, state in _release_log()["events"] if topic in attestable]
+    assert {s.topic for s in stored} == attestable
+    assert all(b"attested" not in s.state and b"class_version" not in s.state for s in stored)  # as 0.1.0 wrote them
+    service = open_service(load_settings({"NIMRS_DATABASE_URL": database_url}))
+    try:
+        lean = LeanDecoder(service.store.mapper)
+        for event in stored:
+            ours, theirs = lean(event), service.store.mapper.to_domain_event(event)
+            assert vars(ours) == vars(theirs) and theirs.attested is False
+            assert event_record(theirs)["data"]["attested"] is False
+    finally:
+        service.store.close()

@@ -125,7 +125,7 @@ def test_the_command_line_answers_who_read_an_incident_as_json_csv_and_text(api:
     assert rows[0] == {"at": "2026-11-20T10:00:00-05:00", "user_id": "l3", "level": "3", "facility": "F-001",
                        "incident_id": INCIDENT, "incident_facility": "F-001", "view": "history", "channel": "http"}
     shown = nimrs("audit", "reads", "--as", "admin", "--incident", CASE, url=database_url)
-    assert f"2026-11-20 10:00:00 EST  l3 (Level 3, F-001) read incident {INCIDENT} (F-001): history, via http" \
+    assert f"Fri 20 Nov 2026, 10:00 am EST  l3 (Level 3, F-001) read incident {INCIDENT} (F-001): history, via http" \
         in shown.stdout
 
     assert nimrs("audit", "reads", "--as", "l3", "--incident", CASE, url=database_url).returncode == 5

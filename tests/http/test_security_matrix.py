@@ -62,6 +62,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/incidents/{id}/amend", {"screen": "narrative", "fields": {"narrative": "y"}, "reason": "z"}, SUBMIT),
     ("GET", "/overdue?facility=F-001", None, READ_OWN),
     ("GET", "/board?facility=F-001", None, READ_OWN),
+    ("GET", "/incidents?facility=F-001", None, READ_OWN),
     ("GET", "/statistics?facility=F-001", None, READ_OWN),
     ("GET", "/audit-trail?facility=F-001", None, READ_OWN),
     ("GET", "/incidents/{id}/readers", None, READERS),

@@ -159,7 +159,7 @@ class Interleaving:
 
 OPERATIONS = st.lists(st.one_of(
     st.just(("write",)), st.tuples(st.just("project"), st.integers(1, 3)), st.just(("crash",)),
-    st.tuples(st.just("rebuild"), st.sampled_from(["overdue", "audit", "board", "statistics"]))), max_size=25)
+    st.tuples(st.just("rebuild"), st.sampled_from(["overdue", "audit", "board", "statistics", "incident_list"]))), max_size=25)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
