@@ -72,3 +72,28 @@ def due(value: datetime | str | None, now: datetime) -> str:
     if at is None:
         return ""
     return f"due {local_time(at, year=at.astimezone(LOCAL_ZONE).year != now.astimezone(LOCAL_ZONE).year)} — {relative(at, now)}"
+
+
+def readable(value: object) -> str:
+    """A recorded value as a person reads it: times (ISO 8601 with an offset) in New York time, yes/no, lists
+    and records spelled out; "(none)" for nothing."""
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return local_time(value) if _is_moment(value) else value
+    if isinstance(value, list):
+        return "; ".join(readable(item) for item in value) or "(none)"
+    if isinstance(value, dict):
+        return ", ".join(f"{str(key).replace('_', ' ')} {readable(item)}" for key, item in value.items())
+    return str(value)
+
+
+def _is_moment(text: str) -> bool:
+    if len(text) < 16 or "T" not in text:
+        return False
+    try:
+        return datetime.fromisoformat(text).tzinfo is not None
+    except ValueError:
+        return False

@@ -107,7 +107,7 @@ class Account:
         if not (self.must_change_password and self.password_reset_by and self.password_reset_at):
             return None
         when = self.password_reset_at.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M %Z")
-        return f"your password was reset by {self.password_reset_by} at {when}; {CHANGE_PASSWORD_FIRST}"
+        return f"your password was set by {self.password_reset_by} at {when}; {CHANGE_PASSWORD_FIRST}"
 
 
 @dataclass(frozen=True)
@@ -299,13 +299,17 @@ class AccountService:
         _check_level(level)
         if password is not None:
             _check_password(password)
+        one_time = by is not None and password is not None
         now = self.clock()
         try:
             with self.repository.transaction() as changes:
                 changes.add_user(StoredUser(
                     user_id=user_id, facility=facility, level=level, security_admin=security_admin,
                     state_reviewer=state_reviewer, password_hash=self.hasher.hash(password) if password else None,
-                    failed_attempts=0, locked_out=False, last_active_at=now))
+                    failed_attempts=0, locked_out=False, last_active_at=now,
+                    # A password a security administrator chose is one-time: the user chooses its own first.
+                    must_change_password=one_time, password_reset_by=by.user_id if one_time and by else None,
+                    password_reset_at=now if one_time else None))
                 changes.log(now, by.actor if by else None, "user.added", user_id, "done",
                             f"facility {facility}, {_roles(level, security_admin, state_reviewer)}", facility=facility)
         except UserExists:

@@ -13,7 +13,7 @@ import typer
 from adapters.cli.support import emit, handles_errors, incident_id, out, session
 from adapters.cli.tables import line
 from adapters.integrations.vpcr import read_vpcr_file
-from adapters.local_time import days, local_time
+from adapters.local_time import days, local_time, readable
 from adapters.settings import env_name
 from domain.actor import Actor
 from domain.errors import ValidationFailed
@@ -60,7 +60,7 @@ def _show(service: IncidentService, actor: Actor, incident: Incident, as_json: b
              f"{v['facility']} / {v['program']} ({v['setting']})")
         line(f"summary: {v['summary']}")
         for name, value in v["details"].items():
-            line(f"{name}: {json.dumps(value)}", indent=2)
+            line(f"{name}: {readable(value)}", indent=2)
         if v["missing_details"]:
             line(f"missing for Email OMH: {', '.join(v['missing_details'])}")
         for clock in v["clocks"]:
@@ -186,6 +186,6 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
                 who = r["actor"]["user_id"] if r["actor"] else "-"
                 line(f"v{r['version']}  {local_time(r['recorded_at'])}  {r['event']} by {who}")
                 if r["data"]:
-                    line(json.dumps(r["data"]), indent=2)
+                    line(readable(r["data"]), indent=2)
 
         emit(records, as_json, render)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adapters.cli.tables import incident_label, line, show, table
-from adapters.local_time import days, local_time, moment, relative
+from adapters.local_time import days, local_time, moment, readable, relative
 
 OVERDUE_CSV_COLUMNS = ("incident_id", "jc_case_number", "facility", "program", "code", "clock", "status", "days",
                        "start", "due", "met_at", "days_late", "days_left", "set_at", "as_of")
@@ -79,7 +78,7 @@ def render_trail(rows: Sequence[Mapping[str, Any]], wide: bool) -> None:
         line(f"{local_time(row['recorded_at'])}  incident {incident_label(row['incident_id'], wide=wide)} "
              f"v{row['version']}  {row['event_type']} by {row['actor_id']} (Level {row['actor_level']})  [{state}]")
         for name, (old, new) in row["changes"].items():
-            line(f"{name}: {json.dumps(old)} -> {json.dumps(new)}", indent=2)
+            line(f"{name}: {readable(old)} -> {readable(new)}", indent=2)
         if row.get("reason"):
             line(f"reason: {row['reason']}", indent=2)
     if not rows:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
@@ -19,7 +18,7 @@ from adapters.bootstrap import Runtime
 from adapters.cli.support import emit, handles_errors, incident_id, session, settings
 from adapters.cli.tables import Wide, line, show, table
 from adapters.cli.view_text import board_csv, overdue_csv, render_board, render_overdue, render_trail
-from adapters.local_time import local_time
+from adapters.local_time import local_time, readable
 from adapters.projection_runner import workers as projection_workers
 from adapters.settings import Settings, env_name
 from domain.deadlines import parse_moment
@@ -172,7 +171,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
             line(f"{v['id']} as of {local_time(v['as_of'])}: version {v['version']} of {v['latest_version']}, "
                  f"state {v['state']}, route {v['route'] or '-'}")
             for name, value in v["details"].items():
-                line(f"{name}: {json.dumps(value)}", indent=2)
+                line(f"{name}: {readable(value)}", indent=2)
             for clock in v["clocks"]:
                 line(f"clock {clock['name']}: due {local_time(clock['due'])} - {clock['status']}")
 
@@ -193,7 +192,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
             line(f"from v{data['from']['version']} ({local_time(data['from']['as_of'])}) "
                  f"to v{data['to']['version']} ({local_time(data['to']['as_of'])})")
             for change in data["changes"]:
-                line(f"{change['field']}: {json.dumps(change['old'])} -> {json.dumps(change['new'])}", indent=2)
+                line(f"{change['field']}: {readable(change['old'])} -> {readable(change['new'])}", indent=2)
             for event in data["events"]:
                 line(f"v{event['version']} {local_time(event['recorded_at'])} {event['event']} by "
                      f"{event['actor']['user_id']}", indent=2)

@@ -71,7 +71,7 @@ def test_the_api_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert "locked after 3 failed sign-ins" in out and '"status":"active"' in out
     assert '{"user_id":"risk.manager","status":"disabled"}' in out and "the account is disabled" in out
     assert '{"user_id":"clinical.supervisor","level":1}' in out and '"sessions_revoked":1' in out
-    assert "your password was reset by security.admin at " in out and "choose a new password first" in out
+    assert "your password was set by security.admin at " in out and "choose a new password first" in out
     assert '{"user_id":"analyst","must_change_password":false}' in out and '{"address":"127.0.0.1"' in out
     assert '"404"' in out or "\n404\n" in out
     assert '"analyst",3,"history"]' in out  # who read the incident (the analyst's reads, oldest first)

@@ -80,3 +80,12 @@ def test_due_shows_the_year_only_when_it_is_not_this_year() -> None:
     # 03:00 UTC on 1 January 2026 is still New Year's Eve in New York: another year there
     assert due(end_of_5_january, utc(2026, 1, 1, 3, 0)) == "due Mon 5 Jan 2026, 11:59 pm EST — in 5 days"
     assert due(None, NOW) == ""
+
+
+def test_recorded_values_read_in_new_york_time_however_deep() -> None:
+    from adapters.local_time import readable
+
+    notified = [{"party": "family", "notified_at": "2026-11-19T13:00:00+00:00"}]
+    assert readable(notified) == "party family, notified at Thu 19 Nov 2026, 8:00 am EST"
+    assert readable(True) == "yes" and readable(None) == "(none)" and readable([]) == "(none)"
+    assert readable("Room 312") == "Room 312" and readable("2026-11-19") == "2026-11-19"  # a date is not a time

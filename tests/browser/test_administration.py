@@ -56,7 +56,7 @@ def test_an_admin_adds_a_user_whose_one_time_password_must_be_changed_at_sign_in
     nurse = site.page()
     sign_in(nurse, "new.nurse", one_time)
     expect(nurse).to_have_url(f"{site.base_url}/web/password")
-    expect(nurse.get_by_role("status")).to_contain_text("your password was reset by admin")
+    expect(nurse.get_by_role("status")).to_contain_text("your password was set by admin")
 
 
 def test_an_admin_unlocks_a_user_locked_by_three_wrong_passwords_but_not_its_own_account(site: Site) -> None:

@@ -58,7 +58,7 @@ def test_an_auditor_sees_the_incident_as_it_stood_and_what_changed(site: Site) -
     events = page.get_by_role("region", name="Every event")
     expect(events).to_contain_text("Imported from the JC queue")
     expect(events).to_contain_text("by l2, Level 2, F-001")
-    expect(events).to_contain_text(re.compile(r"location: from Room 312 → to\s+Room 314"))  # old → new
+    expect(events).to_contain_text(re.compile(r"Location: from Room 312 → to\s+Room 314"))  # old → new
     then = page.get_by_role("region", name="As it stood then")
     expect(then.locator("dl")).to_contain_text("Draft")  # now, by default
 
@@ -72,7 +72,7 @@ def test_an_auditor_sees_the_incident_as_it_stood_and_what_changed(site: Site) -
     page.get_by_label("To version").select_option("4")
     page.get_by_role("button", name="Compare").click()
     changes = page.get_by_role("table", name=re.compile("Changes from version 3"))
-    row = changes.get_by_role("row").filter(has_text="details.location")
+    row = changes.get_by_role("row").filter(has_text="Location")
     expect(row.get_by_role("cell")).to_have_text(["Room 312", "Room 314"])
     expect(then).to_contain_text("Version 1 of 5")  # the other control kept its point
     expect(page.get_by_role("heading", name="Who read it")).to_have_count(0)  # Level 3 may not see readers

@@ -69,6 +69,8 @@ def test_level_2_drafts_and_level_1_submits_through_the_screens(site: Site) -> N
     assert refused.status_code == 403
     drafter.reload()
     expect(drafter.get_by_role("heading", level=1)).to_contain_text("Draft")
+    drafter.goto("/")  # home: what waits for a Level 1 user
+    expect(drafter.get_by_role("table", name="Drafts")).to_contain_text("ready to submit")
 
     submitter = site.page("l1", accessibility=True)
     open_incident(submitter)

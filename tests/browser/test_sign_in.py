@@ -6,6 +6,7 @@ import httpx
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Site, screenshot, serious_violations, sign_in
+from tests.http.support import PASSWORD
 
 
 def test_sign_in_shows_my_facility_work_and_sign_out_ends_the_session(site: Site) -> None:
@@ -64,3 +65,23 @@ def test_the_password_and_refusal_pages_pass_the_accessibility_check(site: Site)
     page.goto("/web/incidents/2026-999999")
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     assert serious_violations(page) == []
+
+
+def test_keyboard_only_sign_in_skip_link_and_a_visible_focus(site: Site) -> None:
+    page = site.page()
+    page.goto("/web/sign-in")
+    page.keyboard.type("l1")  # the user name field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="My facility's work")).to_be_visible()
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the content")
+    expect(skip).to_be_focused()
+    box = skip.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["y"] >= 0  # shown on screen when focused
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => [document.activeElement.textContent.trim(), "
+                            "getComputedStyle(document.activeElement).outlineStyle]")
+    assert focused[0] == "New incident" and focused[1] != "none"  # the first thing in the content, visibly focused

@@ -79,7 +79,7 @@ def test_a_reset_gives_a_one_time_password_that_must_be_changed_before_anything_
     first = api.sign_in("l1", one_time)
     assert first.status_code == 200
     assert first.json()["user"]["password_reset"] == {"by": "admin", "at": "2026-11-20T15:00:00+00:00"}
-    assert first.json()["notice"].startswith("your password was reset by admin at 2026-11-20 10:00 EST")
+    assert first.json()["notice"].startswith("your password was set by admin at 2026-11-20 10:00 EST")
     pending = httpx.Client(base_url=api.base_url, headers={"Authorization": f"Bearer {first.json()['access_token']}"})
     refusal(pending.get("/me"), 403, "choose a new password first")
     refusal(pending.post("/incidents", json={"program": "P", "setting": "inpatient", "code": "si.fall",
@@ -146,3 +146,17 @@ def test_another_server_process_stops_trusting_ended_sessions_within_the_cache_t
         sessions_end(there)
         there.close()
         admin.close()
+
+
+def test_a_password_an_administrator_chooses_is_one_time(api: Api) -> None:
+    added = api("admin").post("/users", json={"user_id": "new.nurse", "level": 2, "password": "a passphrase chosen"})
+    assert added.status_code == 201 and added.json()["must_change_password"]
+    first = api.sign_in("new.nurse", "a passphrase chosen")
+    assert first.status_code == 200 and first.json()["notice"].startswith("your password was set by admin at")
+    token = {"Authorization": f"Bearer {first.json()['access_token']}"}
+    assert api.anonymous.get("/board", headers=token).status_code == 403  # only the password may be changed
+    changed = api.anonymous.post("/auth/password", headers=token,
+                                 json={"current_password": "a passphrase chosen", "new_password": "my own passphrase"})
+    assert changed.status_code == 200 and not changed.json()["user"]["must_change_password"]
+    fresh = {"Authorization": f"Bearer {changed.json()['access_token']}"}
+    assert api.anonymous.get("/board", headers=fresh).status_code == 200

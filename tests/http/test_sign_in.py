@@ -83,7 +83,7 @@ def test_six_months_without_signing_in_locks_and_a_year_needs_re_establishing(ap
     refusal(api.sign_in("l3", PASSWORD), 401, "wrong")
     again = api.sign_in("l3", "a brand new passphrase")
     assert again.status_code == 200 and again.json()["user"]["must_change_password"]
-    assert "reset by admin" in again.json()["notice"]
+    assert "set by admin" in again.json()["notice"]
 
 
 def test_tokens_expire_and_sign_out_ends_them_at_once(api: Api, clock: FakeClock) -> None:

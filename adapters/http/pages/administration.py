@@ -30,7 +30,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=64)]
 USERS, WEBHOOKS = "/web/admin/users", "/web/admin/webhooks"
 # What a redirect's ?done= says: fixed words, so a crafted link cannot put its own text on the page.
-USER_DONE = {"added": "{user} was added; give the user the initial password by a trusted channel.",
+USER_DONE = {"added": "{user} was added; give the user the one-time password by a trusted channel: it must be changed at the first sign-in.",
              "unlocked": "{user} was unlocked.", "disabled": "{user} was disabled; its sessions ended.",
              "enabled": "{user} was enabled.", "changed": "{user} was changed; its sessions ended.",
              "re_established": "{user} was re-established: the user must change the new password at sign-in."}

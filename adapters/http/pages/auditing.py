@@ -63,25 +63,8 @@ def event_name(event_type: str) -> str:
 
 
 def value_text(value: Any) -> str:
-    """A recorded value as a person reads it: times in New York time, lists and records as JSON."""
-    if value is None or value == "":
-        return "(none)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, str):
-        return local_time.local_time(value) if _is_moment(value) else value
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def _is_moment(text: str) -> bool:
-    if len(text) < 16 or "T" not in text:
-        return False
-    try:
-        return datetime.fromisoformat(text).tzinfo is not None
-    except ValueError:
-        return False
+    """A recorded value as a person reads it (``adapters.local_time.readable``)."""
+    return local_time.readable(value)
 
 
 def _csv_value(value: Any) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -26,8 +28,12 @@ def home(request: Request, who: PageUser) -> Response:
     due_soon = reads.overdue(actor, status="due_soon", limit=SHOWN)
     overdue = reads.overdue(actor, status="overdue", limit=SHOWN)
     counts = {entry["state"]: entry["count"] for entry in queue["states"]}
+    # What waits for a Level 1 user: drafts with nothing missing. The board lists ids and states only; each shown
+    # draft is loaded to count what it still lacks (no read is recorded: nothing of its content is shown).
+    missing = {row["incident_id"]: len(context(request).service.load(UUID(row["incident_id"])).missing_details())
+               for row in drafts.get("incidents", [])}
     return render(request, "home.html", title="My facility's work", queue=queue.get("incidents", []),
-                  drafts=drafts.get("incidents", []), emailed=emailed.get("incidents", []), counts=counts,
+                  drafts=drafts.get("incidents", []), missing=missing, emailed=emailed.get("incidents", []), counts=counts,
                   due_soon=due_soon["clocks"], overdue=overdue["clocks"], facility=queue["facility"],
                   may_import=may(actor, Step.IMPORT_REPORT), may_create=may(actor, Step.RECORD_DETAILS),
                   may_submit=may(actor, Step.EMAIL_OMH), changed=request.query_params.get("changed") == "1")

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse
 
 from adapters import local_time
 from adapters.http.context import context
+from adapters.http.pages.details_form import FIELD_LABELS
 from domain.lifecycle import State, Step
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -50,7 +51,12 @@ def query(**values: Any) -> str:
     return urlencode({k: v for k, v in values.items() if v is not None and v != ""})
 
 
-environment.globals.update(query=query, options=options)
+def field_label(name: str) -> str:
+    """A stored field's name as the screens label it (``details.location`` → Location)."""
+    return FIELD_LABELS.get(name.removeprefix("details."), name.removeprefix("details.").replace("_", " "))
+
+
+environment.globals.update(query=query, options=options, field_label=field_label)
 
 
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
