@@ -7,8 +7,6 @@ view (across incidents, by actor or time) and from a replay of one incident's st
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -22,6 +20,7 @@ from domain.incident import DETAILS_CHANGED, Incident
 from projections.encryption import PLAIN, FieldCipher
 from projections.schema import UtcDateTime, metadata
 from projections.view import Logged, Rows, View, Write
+from workflows.spreadsheets import csv_text
 
 entries = Table(
     "view_audit_entries", metadata,
@@ -205,9 +204,4 @@ def query(connection: Connection, *, facility: str | None, incident_id: str | No
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "changes": dumps(row["changes"])})
-    return buffer.getvalue()
+    return csv_text(CSV_COLUMNS, ({**row, "changes": dumps(row["changes"])} for row in rows))

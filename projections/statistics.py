@@ -9,8 +9,6 @@ counter rows per month.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +23,7 @@ from domain.incident import DETAILS_CHANGED, Incident
 from domain.rules import RULE_SETS
 from projections.schema import metadata
 from projections.view import Counters, Logged, Rows, View, Write, add
+from workflows.spreadsheets import csv_text
 
 incidents = Table(
     "view_stats_incidents", metadata,
@@ -153,9 +152,4 @@ def _is_month(text: str) -> bool:
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=("facility", "dimension", "value", "label", "count"),
-                            lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return csv_text(("facility", "dimension", "value", "label", "count"), rows)

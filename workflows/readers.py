@@ -9,8 +9,6 @@ incident is "not found", in the same words as an absent one.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
@@ -23,6 +21,7 @@ from workflows.accounts import Principal
 from workflows.permissions import require_facility, require_incident_facility
 from workflows.read_audit import Read
 from workflows.service import IncidentService
+from workflows.spreadsheets import csv_text
 
 MAX_LIMIT = 10_000
 CSV_COLUMNS = ("at", "user_id", "level", "facility", "incident_id", "incident_facility", "view", "channel")
@@ -80,9 +79,4 @@ def period(since: str | None, until: str | None, now: datetime) -> tuple[datetim
 
 def to_csv(reads: Sequence[Read]) -> str:
     """For a spreadsheet: one row per read, ``at`` in New York time as ISO 8601 with its offset."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for read in reads:
-        writer.writerow({**read.as_dict(), "at": read.at.astimezone(LOCAL_ZONE).isoformat()})
-    return buffer.getvalue()
+    return csv_text(CSV_COLUMNS, ({**read.as_dict(), "at": read.at.astimezone(LOCAL_ZONE).isoformat()} for read in reads))

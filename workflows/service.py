@@ -20,7 +20,7 @@ from domain.actor import Actor
 from domain.clock import Clock
 from domain.errors import Conflict, IncidentNotFound, NotFound, StaleVersion, StoredEventsUnreadable
 from domain.incident import Incident
-from domain.lifecycle import Step
+from domain.lifecycle import Step, next_state
 from domain.rules import DEFAULT_RULE_SET
 from domain.vpcr import VpcrReport
 from workflows.permissions import Action, require_facility, require_incident_facility, require_level
@@ -211,6 +211,15 @@ class IncidentService:
               expected_version: ExpectedVersion = None) -> Incident:
         return self._step(actor, incident_id, Step.AMEND, expected_version,
                           lambda i, at: i.amend(actor, at, screen, fields, reason))
+
+    def check_step(self, actor: Actor, incident_id: UUID, step: Step) -> Incident:
+        """Refuse now, with the step's own error, what the step would refuse (another facility's or absent,
+        the user's level, the lifecycle), before the caller asks the user for more (a password to attest)."""
+        require_level(actor, step)
+        incident = self.load(incident_id)
+        require_incident_facility(actor, incident_id, incident.facility)
+        next_state(incident, step)
+        return incident
 
     def _step(self, actor: Actor, incident_id: UUID, step: Step, expected_version: ExpectedVersion,
               command: Callable[[Incident, datetime], None]) -> Incident:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,11 +10,13 @@ from typing import Annotated, Any
 import typer
 
 from adapters.cli.support import emit, handles_errors, session
-from adapters.cli.tables import Wide, incident_label, line, show, table
+from adapters.cli.tables import Wide, line, show, table
 from adapters.local_time import local_date, local_time, relative
+from adapters.naming import incident_label
 from adapters.settings import env_name
 from projections.incident_list import CLOCK_STATUSES, parse_day
 from projections.reads import IncidentList
+from workflows.spreadsheets import csv_text
 
 As = Annotated[str, typer.Option("--as", envvar=env_name("user"), help="Who asks (a user of `nimrs users add`).")]
 CSV_COLUMNS = ("incident_id", "facility", "jc_case_number", "code", "state", "state_since", "reported_at", "route",
@@ -66,11 +66,7 @@ def register(app: typer.Typer) -> None:
 
 
 def to_csv(rows: Sequence[Any]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return csv_text(CSV_COLUMNS, rows)
 
 
 def render(data: IncidentList, now: datetime, wide: bool = False) -> None:
@@ -88,7 +84,7 @@ def render(data: IncidentList, now: datetime, wide: bool = False) -> None:
             rows.add_row(row["incident_id"], row["jc_case_number"] or "-", row["facility"], row["code"], row["state"],
                          local_date(row["reported_at"]), row["route"] or "-", due)
     else:
-        rows = table("case", "code", "state", "reported", "next due", title=title)
+        rows = table("incident", "code", "state", "reported", "next due", title=title)
         for row in data["incidents"]:
             rows.add_row(incident_label(row["incident_id"], row["jc_case_number"]), row["code"], row["state"],
                          local_date(row["reported_at"]), relative(row["next_due"], now) or "-")

@@ -13,9 +13,8 @@ from rich.text import Text
 
 from adapters.cli.support import out
 
-Wide = Annotated[bool, typer.Option("--wide", help="Full values (whole incident ids), however wide the output gets.")]
+Wide = Annotated[bool, typer.Option("--wide", help="Every value in full (whole incident ids), on one line however wide the output gets.")]
 UNLIMITED = 100_000  # a --wide console's width: each table takes its natural width
-SHORT_ID = 8  # characters of an incident id that tell it apart on one facility's page
 
 
 def table(*headers: str, title: str | None = None) -> Table:
@@ -39,8 +38,3 @@ def line(text: str, indent: int = 0) -> None:
     out.print(Text(wrapped), soft_wrap=True, highlight=False)
 
 
-def incident_label(incident_id: str, jc_case_number: str | None = None, wide: bool = False) -> str:
-    """How a row names its incident: the JC case number, or the first characters of the id; ``wide``: the whole id."""
-    if wide:
-        return incident_id
-    return jc_case_number or incident_id[:SHORT_ID]

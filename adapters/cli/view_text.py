@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adapters.cli.tables import incident_label, line, show, table
+from adapters.cli.tables import line, show, table
 from adapters.local_time import days, local_time, moment, readable, relative
+from adapters.naming import incident_label
+from workflows.spreadsheets import csv_text
 
 OVERDUE_CSV_COLUMNS = ("incident_id", "jc_case_number", "facility", "program", "code", "clock", "status", "days",
                        "start", "due", "met_at", "days_late", "days_left", "set_at", "as_of")
@@ -86,12 +86,7 @@ def render_trail(rows: Sequence[Mapping[str, Any]], wide: bool) -> None:
 
 
 def overdue_csv(data: Mapping[str, Any]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=OVERDUE_CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in data["clocks"]:
-        writer.writerow({**row, "as_of": data["as_of"]})
-    return buffer.getvalue()
+    return csv_text(OVERDUE_CSV_COLUMNS, ({**row, "as_of": data["as_of"]} for row in data["clocks"]))
 
 
 def board_csv(data: Mapping[str, Any]) -> str:
@@ -107,8 +102,4 @@ def board_csv(data: Mapping[str, Any]) -> str:
     rows += [{**common, "section": "incident", "name": row["state"], "since": row["since"],
               "hours_in_state": row["hours_in_state"], "incident_id": row["incident_id"],
               "jc_case_number": row["jc_case_number"], "code": row["code"]} for row in data.get("incidents", [])]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=BOARD_CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return csv_text(BOARD_CSV_COLUMNS, rows)

@@ -113,7 +113,10 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now, run_pro
     guards.install(app)  # headers, text checks and /docs from local files
     for module in (accounts, users, incidents, queries, integrations, readers):
         app.include_router(module.router)
-    for page in (home, signing_in, incident_list, new_incident, incident, board, administration, overdue, auditing, statistics):  # the web pages (docs/web.md)
+    # The web pages (docs/web.md). Order matters: new_incident before incident, or /web/incidents/new would be
+    # taken for an incident's reference (/web/incidents/{reference}).
+    for page in (home, signing_in, incident_list, new_incident, incident, board, administration, overdue, auditing,
+                 statistics):
         app.include_router(page.router)
 
     @app.get("/health", tags=["operations"], summary="Liveness and the views' lag behind the event log",

@@ -25,7 +25,7 @@ from domain.actor import Actor
 from domain.deadlines import parse_moment
 from domain.errors import ValidationFailed
 from domain.incident import Incident
-from domain.lifecycle import State
+from domain.lifecycle import State, Step
 from domain.rules import DEFAULT_RULE_SET
 from domain.vpcr import incident_id_for as incident_id
 from projections.board import InState
@@ -104,10 +104,13 @@ def shown(ctx: Context, incident: Incident, actor: Actor, status: int = 200) -> 
     return JsonResponse(describe(incident, actor, ctx.clock()), status_code=status, headers=headers)
 
 
-def attested(ctx: Context, who: Who, request: Request, attestation: Attestation | None) -> bool:
-    """Check the password of an attested step before anything is recorded; True if it was attested."""
+def attested(ctx: Context, who: Who, request: Request, attestation: Attestation | None, reference: str,
+             step: Step) -> bool:
+    """Check the password of an attested step before anything is recorded; True if it was attested. What the
+    step would refuse anyway (not found, the level, the state) is refused first, without asking for it."""
     if attestation is None:
         return False
+    ctx.service.check_step(who.actor, incident_id(reference), step)
     ctx.accounts.attest(who.user_id, attestation.password, client=client_address(request))
     return True
 
@@ -211,7 +214,7 @@ def record_details(reference: Ref, screen: Annotated[str, Path(max_length=40)], 
              description=ATTESTING, response_model=SCREEN, responses=ATTESTED_STEP)
 def email_omh(reference: Ref, who: Who, ctx: Ctx, request: Request, attestation: Attest = None,
               if_match: IfMatch = None) -> Response:
-    confirmed = attested(ctx, who, request, attestation)
+    confirmed = attested(ctx, who, request, attestation, reference, Step.EMAIL_OMH)
     return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.email_omh(who.actor, i, v, attested=confirmed))
 
 
@@ -220,7 +223,7 @@ def email_omh(reference: Ref, who: Who, ctx: Ctx, request: Request, attestation:
              description=ATTESTING, response_model=SCREEN, responses=ATTESTED_STEP)
 def submit_report_of_death(reference: Ref, who: Who, ctx: Ctx, request: Request, attestation: Attest = None,
                            if_match: IfMatch = None) -> Response:
-    confirmed = attested(ctx, who, request, attestation)
+    confirmed = attested(ctx, who, request, attestation, reference, Step.SUBMIT_REPORT_OF_DEATH)
     return step(ctx, who.actor, reference, if_match,
                 lambda s, i, v: s.submit_report_of_death(who.actor, i, v, attested=confirmed))
 
@@ -243,7 +246,7 @@ def document_findings(reference: Ref, body: Findings, who: Who, ctx: Ctx, if_mat
              description=ATTESTING, response_model=SCREEN, responses=ATTESTED_STEP)
 def close(reference: Ref, who: Who, ctx: Ctx, request: Request, attestation: Attest = None,
           if_match: IfMatch = None) -> Response:
-    confirmed = attested(ctx, who, request, attestation)
+    confirmed = attested(ctx, who, request, attestation, reference, Step.CLOSE)
     return step(ctx, who.actor, reference, if_match, lambda s, i, v: s.close(who.actor, i, v, attested=confirmed))
 
 

@@ -53,7 +53,7 @@ def test_text_fits_80_columns_and_wide_shows_full_values(url: str) -> None:
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert lines and max(len(line) for line in lines) <= 80
-    assert all(word in text.stdout for word in ("case", "code", "state", "reported", "next due", "more: --offset 8"))
+    assert all(word in text.stdout for word in ("incident", "code", "state", "reported", "next due", "more: --offset 8"))
     assert (first["jc_case_number"] or first["incident_id"][:8]) in text.stdout
     assert local_date(first["reported_at"]) in text.stdout  # the New York date, not ISO
     assert first["incident_id"] not in text.stdout

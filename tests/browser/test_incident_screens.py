@@ -53,7 +53,7 @@ def test_level_2_drafts_and_level_1_submits_through_the_screens(site: Site) -> N
     drafter.get_by_label("Age").first.fill("two hundred")
     drafter.get_by_label("Client 1 id").fill("C-1042")
     save(drafter, "clients")
-    expect(drafter.locator("#error-clients")).to_contain_text("age must be a whole number")
+    expect(drafter.locator("#error-clients-clients")).to_contain_text("age must be a whole number")
     fill_every_screen(drafter)
     expect(drafter.locator(".checklist li.missing")).to_have_count(0)
     expect(drafter.get_by_text("a Level 1 user submits with Email OMH")).to_be_visible()
@@ -64,8 +64,9 @@ def test_level_2_drafts_and_level_1_submits_through_the_screens(site: Site) -> N
     cookies = {c["name"]: c["value"] for c in drafter.context.cookies()}
     incident_path = drafter.url.split(site.base_url, 1)[1].split("#")[0]
     form = drafter.locator("input[name=csrf_token]").first.get_attribute("value")
+    version = drafter.locator("input[name=version]").first.get_attribute("value")
     refused = httpx.post(f"{site.base_url}{incident_path}/email-omh", cookies=cookies,
-                         data={"csrf_token": form, "password": PASSWORD})
+                         data={"csrf_token": form, "password": PASSWORD, "version": version})
     assert refused.status_code == 403
     drafter.reload()
     expect(drafter.get_by_role("heading", level=1)).to_contain_text("Draft")

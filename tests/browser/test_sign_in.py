@@ -75,6 +75,7 @@ def test_keyboard_only_sign_in_skip_link_and_a_visible_focus(site: Site) -> None
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="My facility's work")).to_be_visible()
+    page.wait_for_load_state("load")  # the page's scripts too: a key pressed before would go to the old page
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to the content")
     expect(skip).to_be_focused()

@@ -23,9 +23,10 @@ from adapters.http.pages.route import PageRoute
 from adapters.http.pages.session import PageUser
 from adapters.http.pages.spreadsheets import csv_download
 from adapters.http.problems import record_refusal, status_of
+from adapters.naming import incident_label
 from domain.deadlines import LOCAL_ZONE, parse_moment
 from domain.errors import IncidentNotFound, NotFound, ValidationFailed
-from domain.vpcr import incident_id_for as incident_id
+from domain.vpcr import incident_id_for
 from projections.audit import AuditEntry, incident_trail
 from workflows.readers import MAX_LIMIT, may_see_readers, period
 from workflows.replay import changes_between, state_as_of
@@ -90,7 +91,7 @@ def timeline(request: Request, reference: Ref, who: PageUser, at: Day = None, ve
              to_version: Annotated[int | None, Query(alias="to", ge=1, le=MAX_VERSION)] = None) -> Response:
     ctx = context(request)
     actor = who.actor
-    incident = incident_id(reference)
+    incident = incident_id_for(reference)
     events = ctx.service.history(actor, incident)  # absent or another facility's: "not found"
     entries = [_event_entry(e, row) for e, row in zip(events, incident_trail(events), strict=True)]
     problems: dict[str, str] = {}
@@ -118,9 +119,10 @@ def timeline(request: Request, reference: Ref, who: PageUser, at: Day = None, ve
     readers = ctx.runtime.read_audit.readers(who, incident_id=incident, limit=MAX_LIMIT) \
         if may_see_readers(who) else None
     latest = entries[-1]["version"]
-    case = getattr(events[0], "jc_case_number", None)
+    jc_case_number = getattr(events[0], "jc_case_number", None)
     return render(request, "incident_timeline.html", status=status,
-                  title=f"Timeline of incident {case or str(incident)[:8]}", incident_id=str(incident), case=case,
+                  title=f"Timeline of incident {incident_label(incident, jc_case_number)}", incident_id=str(incident),
+                  jc_case_number=jc_case_number,
                   entries=entries, then=then, changes=changes, problems=problems, latest=latest,
                   at=_optional(at) or "", version=version, from_version=from_version or max(latest - 1, 1),
                   to_version=to_version or latest, readers=None if readers is None else readers[::-1][:READERS_SHOWN],
@@ -141,7 +143,7 @@ def _trail(request: Request, who: PageUser, *, incident: str | None, user: str |
     ctx = context(request)
     start, end = period(_optional(since), _optional(until), ctx.clock())
     chosen = _optional(incident)
-    return ctx.reads.audit_trail(who.actor, incident_id=str(incident_id(chosen)) if chosen else None,
+    return ctx.reads.audit_trail(who.actor, incident_id=str(incident_id_for(chosen)) if chosen else None,
                                  user=_optional(user), since=start, until=end, facility=_optional(facility),
                                  limit=limit)
 

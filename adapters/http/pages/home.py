@@ -1,4 +1,5 @@
-"""The home page: my facility's work — the JC import queue, drafts, Reports of Death to send, clocks due soon."""
+"""The home page: my facility's work — the JC import queue, drafts (and which are ready for a Level 1 user to
+submit), what has been emailed to OMH, and the clocks overdue or due soon."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from adapters.http.pages.rendering import render
 from adapters.http.pages.route import PageRoute
 from adapters.http.pages.session import PageUser
 from domain.lifecycle import State, Step
-from workflows.permissions import may
+from workflows.permissions import Action, may
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 SHOWN = 10
@@ -35,5 +36,5 @@ def home(request: Request, who: PageUser) -> Response:
     return render(request, "home.html", title="My facility's work", queue=queue.get("incidents", []),
                   drafts=drafts.get("incidents", []), missing=missing, emailed=emailed.get("incidents", []), counts=counts,
                   due_soon=due_soon["clocks"], overdue=overdue["clocks"], facility=queue["facility"],
-                  may_import=may(actor, Step.IMPORT_REPORT), may_create=may(actor, Step.RECORD_DETAILS),
+                  may_import=may(actor, Step.IMPORT_REPORT), may_create=may(actor, Action.CREATE),
                   may_submit=may(actor, Step.EMAIL_OMH), changed=request.query_params.get("changed") == "1")

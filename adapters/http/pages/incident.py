@@ -3,7 +3,8 @@ steps this user may take now as buttons. Email OMH, Email JC (Report of Death) a
 and the user's password; the event records that the step was attested.
 
 Every form carries the version the user saw: if the incident moved on meanwhile, the step is refused (412)
-rather than applied to a state the user did not see.
+rather than applied to a state the user did not see. The one-click import from the home page's queue is the
+exception: a report in the queue has nothing to be stale about, and a second import is refused by its state.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from adapters.http.pages.rendering import render
 from adapters.http.pages.route import PageRoute
 from adapters.http.pages.session import PageUser, check_csrf
 from adapters.http.problems import record_refusal
+from adapters.naming import incident_label
 from domain.details import SCREENS
 from domain.errors import PermissionDenied, TooManyRequests, ValidationFailed
 from domain.incident import Incident
@@ -30,7 +32,6 @@ from domain.lifecycle import Step
 from domain.rules import rule_set
 from domain.vpcr import incident_id_for
 from workflows.accounts import Principal
-from workflows.permissions import require_level
 from workflows.screens import describe
 from workflows.service import IncidentService
 
@@ -38,8 +39,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Reference = Annotated[str, Path(max_length=100)]
 Csrf = Annotated[str, Form(max_length=64)]
 MAX_VERSION = 2**31 - 1
-Version = Annotated[int | None, Form(ge=1, le=MAX_VERSION)]
-ATTESTED = {"email-omh": Step.EMAIL_OMH, "submit-report-of-death": Step.SUBMIT_REPORT_OF_DEATH, "close": Step.CLOSE}
+Version = Annotated[int, Form(ge=1, le=MAX_VERSION, description="The version the form was made from")]
 ATTESTATION = {
     Step.EMAIL_OMH: "I confirm that this report is complete and accurate to the best of my knowledge, and submit it "
                     "to OMH.",
@@ -47,6 +47,15 @@ ATTESTATION = {
                                  "knowledge, and send it to the Justice Center.",
     Step.CLOSE: "I confirm that the investigation's findings are documented and that this incident may be closed.",
 }
+
+
+def _attested(command_name: str) -> Step:
+    """The step a confirm page's path names (``email-omh``), if it is one that is attested."""
+    chosen = next((step for step in ATTESTATION if step.command_name == command_name), None)
+    if chosen is None:
+        raise ValidationFailed(f"no step {command_name!r} asks for confirmation; expected one of: "
+                               f"{', '.join(step.command_name for step in ATTESTATION)}")
+    return chosen
 
 
 async def form_values(request: Request) -> dict[str, str]:
@@ -72,7 +81,8 @@ def incident_page(request: Request, who: Principal, incident: Incident, status: 
     ctx = context(request)
     screen = describe(incident, who.actor, ctx.clock())
     rules = rule_set(incident.rule_set_name)
-    return render(request, "incident.html", status=status, title=f"Incident {incident.jc_case_number or ''}".strip(),
+    return render(request, "incident.html", status=status,
+                  title=f"Incident {incident_label(incident.id, incident.jc_case_number)}",
                   incident=screen, reference=str(incident.id), screens=SCREENS, titles=details_form.SCREEN_TITLES,
                   labels=details_form.FIELD_LABELS, codes=details_form.code_choices(rules),
                   harm=details_form.rating_choices("harm"), risk=details_form.rating_choices("risk"),
@@ -80,7 +90,7 @@ def incident_page(request: Request, who: Principal, incident: Incident, status: 
                   bases=details_form.BASIS_CHOICES, rows=range(1, details_form.ROWS + 1),
                   local_input=details_form.local_input, failed=failed or {},
                   required=[name for fields in SCREENS.values() for name in fields if name != "serious_harm_basis"],
-                  attested_steps={step.value for step in ATTESTED.values()})
+                  attested_steps={step.value for step in ATTESTATION})
 
 
 def _done(reference: UUID, anchor: str = "") -> Response:
@@ -132,15 +142,15 @@ def amend(request: Request, reference: Reference, screen: Annotated[str, Path(ma
 
 @router.post("/web/incidents/{reference}/import-report")
 def import_report(request: Request, reference: Reference, who: PageUser, csrf_token: Csrf = "",
-                  version: Version = None) -> Response:
+                  version: Annotated[int | None, Form(ge=1, le=MAX_VERSION)] = None) -> Response:
     check_csrf(request, csrf_token)
     incident = _run(context(request), lambda s: s.import_report(who.actor, incident_id_for(reference), version))
     return _done(incident.id)
 
 
 @router.post("/web/incidents/{reference}/start-investigation")
-def start_investigation(request: Request, reference: Reference, who: PageUser, csrf_token: Csrf = "",
-                        version: Version = None) -> Response:
+def start_investigation(request: Request, reference: Reference, who: PageUser, version: Version,
+                        csrf_token: Csrf = "") -> Response:
     check_csrf(request, csrf_token)
     incident = _run(context(request), lambda s: s.start_investigation(who.actor, incident_id_for(reference), version))
     return _done(incident.id)
@@ -160,15 +170,15 @@ def _text_step(request: Request, who: Principal, reference: str, step: Step, typ
 
 
 @router.post("/web/incidents/{reference}/document-findings")
-def document_findings(request: Request, reference: Reference, who: PageUser, csrf_token: Csrf = "",
-                      version: Version = None, findings: Annotated[str, Form(max_length=20000)] = "") -> Response:
+def document_findings(request: Request, reference: Reference, who: PageUser, version: Version,
+                      csrf_token: Csrf = "", findings: Annotated[str, Form(max_length=20000)] = "") -> Response:
     check_csrf(request, csrf_token)
     return _text_step(request, who, reference, Step.DOCUMENT_FINDINGS, {"findings": findings},
                       lambda s, i: s.document_findings(who.actor, i, findings, version))
 
 
 @router.post("/web/incidents/{reference}/reopen")
-def reopen(request: Request, reference: Reference, who: PageUser, csrf_token: Csrf = "", version: Version = None,
+def reopen(request: Request, reference: Reference, who: PageUser, version: Version, csrf_token: Csrf = "",
            reason: Annotated[str, Form(max_length=4000)] = "") -> Response:
     check_csrf(request, csrf_token)
     return _text_step(request, who, reference, Step.REOPEN, {"reason": reason},
@@ -178,9 +188,7 @@ def reopen(request: Request, reference: Reference, who: PageUser, csrf_token: Cs
 @router.get("/web/incidents/{reference}/{step}/confirm")
 def confirm(request: Request, reference: Reference, step: Annotated[str, Path(max_length=40)],
             who: PageUser) -> Response:
-    chosen = ATTESTED.get(step)
-    if chosen is None:
-        raise ValidationFailed(f"no step {step!r} asks for confirmation; expected one of: {', '.join(ATTESTED)}")
+    chosen = _attested(step)
     incident = context(request).service.incident(who.actor, incident_id_for(reference))
     return render(request, "confirm.html", title="Confirm", incident=incident, step=chosen,
                   attestation=ATTESTATION[chosen], message=None)
@@ -188,16 +196,13 @@ def confirm(request: Request, reference: Reference, step: Annotated[str, Path(ma
 
 @router.post("/web/incidents/{reference}/{step}")
 def attested_step(request: Request, reference: Reference, step: Annotated[str, Path(max_length=40)], who: PageUser,
-                  csrf_token: Csrf = "", version: Version = None,
+                  version: Version, csrf_token: Csrf = "",
                   password: Annotated[str, Form(max_length=256)] = "") -> Response:
     check_csrf(request, csrf_token)
-    chosen = ATTESTED.get(step)
-    if chosen is None:
-        raise ValidationFailed(f"no such step {step!r}")
+    chosen = _attested(step)
     ctx = context(request)
     incident_id = incident_id_for(reference)
-    incident = ctx.service.incident(who.actor, incident_id)  # not found, and not allowed, before the password
-    require_level(who.actor, chosen)
+    incident = ctx.service.check_step(who.actor, incident_id, chosen)  # what the step would refuse, before the password
     try:
         ctx.accounts.attest(who.user_id, password, client=client_address(request))
     except (PermissionDenied, TooManyRequests) as error:

@@ -6,7 +6,6 @@ same 422 with the same words.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -16,21 +15,13 @@ from adapters.http.context import context
 from adapters.http.pages.rendering import render
 from adapters.http.pages.route import PageRoute
 from adapters.http.pages.session import PageUser
-from domain.errors import ValidationFailed
 from domain.lifecycle import State
+from projections.incident_list import parse_day
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE = 50
 Text = Annotated[str, Query(max_length=80)]
 
-
-def _day(text: str, name: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationFailed(f"{name} must be a date (YYYY-MM-DD), got {text[:40]!r}") from None
 
 
 @router.get("/web/incidents")
@@ -41,7 +32,8 @@ def incident_list(request: Request, who: PageUser, state: Text = "", code: Text 
                   offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
     found = context(request).reads.incidents(
         who.actor, facility=facility or None, state=state or None, code=code or None,
-        reported_from=_day(reported_from, "reported_from"), reported_to=_day(reported_to, "reported_to"),
+        reported_from=parse_day(reported_from, "reported_from") if reported_from else None,
+        reported_to=parse_day(reported_to, "reported_to") if reported_to else None,
         jc_case_number=jc_case_number or None, clock_status=clock_status or None, limit=PAGE, offset=offset)
     filters = {"state": state, "code": code, "reported_from": reported_from, "reported_to": reported_to,
                "jc_case_number": jc_case_number, "clock_status": clock_status, "facility": facility}

@@ -18,12 +18,11 @@ from adapters.http.pages.rendering import render
 from adapters.http.pages.route import PageRoute
 from adapters.http.pages.session import PageUser, check_csrf
 from domain.errors import ValidationFailed
-from domain.lifecycle import Step
 from domain.reportability import ClassificationRecord, Facts, classify
 from domain.rules import DEFAULT_RULE_SET, rule_set
 from domain.vocabulary import Setting, parse_setting
 from workflows.accounts import Principal
-from workflows.permissions import require_level
+from workflows.permissions import Action, require_level
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -52,7 +51,7 @@ def _page(request: Request, values: dict[str, str], status: int = 200, message: 
 
 
 def _may_create(who: PageUser) -> Principal:
-    require_level(who.actor, Step.RECORD_DETAILS)
+    require_level(who.actor, Action.CREATE)
     return who
 
 

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 from adapters import local_time
 from adapters.http.context import context
 from adapters.http.pages.details_form import FIELD_LABELS
+from adapters.naming import incident_label
 from domain.lifecycle import State, Step
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -56,7 +57,7 @@ def field_label(name: str) -> str:
     return FIELD_LABELS.get(name.removeprefix("details."), name.removeprefix("details.").replace("_", " "))
 
 
-environment.globals.update(query=query, options=options, field_label=field_label)
+environment.globals.update(query=query, options=options, field_label=field_label, incident_label=incident_label)
 
 
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
