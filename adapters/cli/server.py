@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from adapters.bootstrap import Runtime
-from adapters.cli.support import handles_errors, out, settings
+from adapters.cli.support import err, handles_errors, out, settings
 from domain.errors import ValidationFailed
 
 
@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         workers: Annotated[int, typer.Option(help="Server processes (PostgreSQL for more than one).")] = 1,
         projector: Annotated[bool, typer.Option(help="Keep the read models current in this process.")] = True,
     ) -> None:
-        """Run the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+        """Run the web pages (at /) and the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
         from adapters.http.app import serve as run
 
         chosen = settings()
@@ -31,6 +31,8 @@ def register(app: typer.Typer) -> None:
             raise ValidationFailed("--workers above 1 needs PostgreSQL (set NIMRS_DATABASE_URL)")
         with Runtime(chosen) as runtime:
             runtime.migrate()  # once, before any worker starts
+        err.print(f"nimrs: the web pages at http://{host}:{port}/ (sign in), the API beside them "
+                  f"(http://{host}:{port}/docs); {chosen.describe_database()}", highlight=False)
         run(host, port, workers, projector, chosen)
 
     webhooks_app = typer.Typer(help="Webhook deliveries to integrators.", no_args_is_help=True)
