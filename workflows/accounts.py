@@ -364,6 +364,7 @@ class AccountService:
 
     def unlock(self, user_id: str, by: Principal | None = None) -> Account:
         """Clear a lockout or an inactivity lock; a year-old account needs re-establishing instead."""
+        _not_self(by, user_id, "unlock")
         now = self.clock()
         with self.repository.transaction() as changes:
             user = self._managed(changes, by, user_id, "unlock users")

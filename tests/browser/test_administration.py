@@ -88,6 +88,9 @@ def test_an_admin_unlocks_a_user_locked_by_three_wrong_passwords_but_not_its_own
                          data={"csrf_token": csrf_of(admin), "level": "1"})
     assert refused.status_code == 403
     assert "may not change its own account" in refused.text
+    own_unlock = httpx.post(f"{site.base_url}/web/admin/users/admin/unlock", cookies=session_of(admin),
+                            data={"csrf_token": csrf_of(admin)})
+    assert own_unlock.status_code == 403 and "may not unlock its own account" in own_unlock.text
     unforged = httpx.post(f"{site.base_url}/web/admin/users/l2/disable", cookies=session_of(admin))
     assert unforged.status_code == 403 and "reload the page" in unforged.text
 
