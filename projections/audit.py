@@ -16,6 +16,7 @@ from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, 
 from sqlalchemy.engine import Connection
 from typing_extensions import TypedDict
 
+from domain.deadlines import LOCAL_ZONE
 from domain.incident import DETAILS_CHANGED, Incident
 from projections.encryption import PLAIN, FieldCipher
 from projections.schema import UtcDateTime, metadata
@@ -52,7 +53,7 @@ incidents = Table(
     Column("fields", Text, nullable=False),  # JSON: the incident's field values, for "old value"; encrypted too
 )
 CSV_COLUMNS = ("position", "incident_id", "version", "facility", "recorded_at", "actor_id", "actor_facility",
-               "actor_level", "event_type", "state_before", "state_after", "changes", "reason")
+               "actor_level", "event_type", "state_before", "state_after", "field", "old", "new", "reason")
 
 
 class Known(NamedTuple):
@@ -204,4 +205,17 @@ def query(connection: Connection, *, facility: str | None, incident_id: str | No
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
-    return csv_text(CSV_COLUMNS, ({**row, "changes": dumps(row["changes"])} for row in rows))
+    """For a spreadsheet, the same from the CLI and the pages: one line per changed field (an event that changed
+    none: one line), so a column sorts by field; times ISO 8601 with New York's offset."""
+    def lines() -> Iterable[dict[str, Any]]:
+        for row in rows:
+            at = row["recorded_at"] if isinstance(row["recorded_at"], datetime) else datetime.fromisoformat(row["recorded_at"])
+            base = {**row, "recorded_at": at.astimezone(LOCAL_ZONE).isoformat()}
+            for field, (old, new) in row["changes"].items() or [(None, (None, None))]:
+                yield {**base, "field": field, "old": _cell(old), "new": _cell(new)}
+
+    return csv_text(CSV_COLUMNS, lines())
+
+
+def _cell(value: Any) -> Any:
+    return dumps(value) if isinstance(value, (list, dict, bool)) else value

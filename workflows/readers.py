@@ -62,8 +62,9 @@ class ReadAudit:
             incident = self.incidents.load(incident_id)  # absent: "not found"
             require_incident_facility(actor, incident_id, incident.facility, reading=True)  # the same words
             return self.log.reads(incident_id=str(incident_id), user_id=user, since=since, until=until, limit=limit)
-        chosen = facility or actor.facility
-        require_facility(actor, chosen, f"facility {chosen!r}", reading=True)
+        chosen = facility or (None if actor.state_reviewer else actor.facility)  # reviewers: every facility
+        if chosen is not None:
+            require_facility(actor, chosen, f"facility {chosen!r}", reading=True)
         return self.log.reads(incident_facility=chosen, user_id=user, since=since, until=until, limit=limit)
 
 

@@ -32,7 +32,7 @@ def register(audit_app: typer.Typer) -> None:
                     until: Annotated[str | None, typer.Option("--until", help="Up to this moment; a bare date is the "
                                                                               "end of that New York day.")] = None,
                     facility: Annotated[str | None, typer.Option("--facility", help="Without --incident: whose "
-                                                                 "incidents (default: yours; state reviewers: any).")]
+                                                                 "incidents (default: yours; state reviewers: every facility).")]
                     = None,
                     limit: Annotated[int, typer.Option("--limit", help="At most this many reads, oldest first.")] = 1000,
                     as_csv: Annotated[bool, typer.Option("--csv", help="CSV output, for spreadsheets.")] = False,

@@ -46,6 +46,6 @@ def readers(reference: Ref, who: Who, ctx: Ctx, user: User = None, since: Since 
 @router.get("/read-audit", summary="Reads of a facility's incidents, by user and time",
             response_model=list[ReadRecord], responses=READERS)
 def read_audit(who: Who, ctx: Ctx, user: User = None, since: Since = None, until: Until = None,
-               facility: Annotated[str | None, Query(max_length=64, description="Default: yours. State reviewers: any")]
+               facility: Annotated[str | None, Query(max_length=64, description="Default: yours; state reviewers: every facility, or the one named")]
                = None, limit: Limit = 1000) -> Response:
     return _answer(ctx, who, user=user, since=since, until=until, facility=facility, limit=limit)

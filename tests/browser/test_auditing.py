@@ -111,8 +111,11 @@ def test_a_level_3_user_searches_the_audit_trail_and_downloads_it_and_the_statis
     screenshot(page, "audit-trail")
     name, rows = download(page, "Download as CSV")
     assert name == "audit-trail.csv"
-    assert rows[0][:3] == ["recorded_at", "actor_id", "actor_level"]
-    assert [(r[0], r[1], r[7]) for r in rows[1:]] == [("2026-11-20T11:00:00-05:00", "l1", "ImportedFromJcQueue")]
+    header = rows[0]  # the same layout as `nimrs audit trail --csv` (projections.audit.to_csv)
+    assert header[:5] == ["position", "incident_id", "version", "facility", "recorded_at"]
+    shown = [dict(zip(header, row, strict=True)) for row in rows[1:]]
+    assert [(r["recorded_at"], r["actor_id"], r["event_type"]) for r in shown] == [
+        ("2026-11-20T11:00:00-05:00", "l1", "ImportedFromJcQueue")]
 
     page.goto("/web/statistics")
     by_type = page.get_by_role("table", name="Incidents by incident type")

@@ -66,6 +66,9 @@ def test_each_kind_of_read_is_recorded_once_with_who_and_what(api: Api) -> None:
     assert [r["view"] for r in readers(api, user="reviewer")] == [r["view"] for r in reads]
     by_user = api("l1").get("/read-audit", params={"user": "reviewer"}).json()
     assert [(r["user_id"], r["view"]) for r in by_user] == [("reviewer", "show")]
+    everywhere = api("reviewer").get("/read-audit").json()  # a state reviewer: every facility by default
+    assert [(r["user_id"], r["view"]) for r in everywhere] == [(r["user_id"], r["view"]) for r in reads]
+    assert api("reviewer").get("/read-audit", params={"facility": "F-002"}).json() == []
 
 
 def test_a_refused_or_failed_read_is_not_recorded(api: Api) -> None:

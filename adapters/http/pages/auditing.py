@@ -8,8 +8,6 @@ use cases check it, as for the API's history, as-of, changes, readers and audit-
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -24,9 +22,10 @@ from adapters.http.pages.session import PageUser
 from adapters.http.pages.spreadsheets import csv_download
 from adapters.http.problems import record_refusal, status_of
 from adapters.naming import incident_label
-from domain.deadlines import LOCAL_ZONE, parse_moment
+from domain.deadlines import parse_moment
 from domain.errors import IncidentNotFound, NotFound, ValidationFailed
 from domain.vpcr import incident_id_for
+from projections import audit as audit_trail
 from projections.audit import AuditEntry, incident_trail
 from workflows.readers import MAX_LIMIT, may_see_readers, period
 from workflows.replay import changes_between, state_as_of
@@ -55,8 +54,6 @@ EVENT_NAMES = {
 }
 VIEW_NAMES = {"show": "the incident", "history": "its history", "as_of": "as it stood then",
               "changes": "changes between versions", "audit_trail": "the audit trail", "feed": "the event feed"}
-AUDIT_CSV_COLUMNS = ("recorded_at", "actor_id", "actor_level", "actor_facility", "facility", "incident_id", "version",
-                     "event_type", "state_before", "state_after", "field", "old", "new", "reason")
 
 
 def event_name(event_type: str) -> str:
@@ -67,11 +64,6 @@ def value_text(value: Any) -> str:
     """A recorded value as a person reads it (``adapters.local_time.readable``)."""
     return local_time.readable(value)
 
-
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, (list, dict, bool)):
-        return json.dumps(value, ensure_ascii=False)
-    return value
 
 
 def _optional(text: str | None) -> str | None:
@@ -165,15 +157,5 @@ def audit_csv(request: Request, who: PageUser, incident: Annotated[str | None, Q
               user: Text = None, since: Day = None, until: Day = None, facility: Text = None) -> Response:
     rows = _trail(request, who, incident=incident, user=user, since=since, until=until, facility=facility,
                   limit=CSV_ROWS)
-    return csv_download("audit-trail.csv", AUDIT_CSV_COLUMNS, _csv_rows(rows))
+    return csv_download("audit-trail.csv", audit_trail.to_csv(rows))
 
-
-def _csv_rows(rows: list[AuditEntry]) -> list[dict[str, Any]]:
-    """One line per changed field (an event that changed no field: one line), times as ISO 8601 in New York."""
-    lines = []
-    for row in rows:
-        base = {**row, "recorded_at": datetime.fromisoformat(row["recorded_at"]).astimezone(LOCAL_ZONE).isoformat()}
-        changed = row["changes"].items() or [(None, [None, None])]
-        for field, (old, new) in changed:
-            lines.append({**base, "field": field, "old": _csv_value(old), "new": _csv_value(new)})
-    return lines

@@ -16,6 +16,7 @@ from adapters.http.pages.route import PageRoute
 from adapters.http.pages.session import PageUser
 from adapters.http.pages.spreadsheets import csv_download
 from projections.statistics import Count
+from workflows.spreadsheets import csv_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 By = Literal["month", "type", "route", "harm_rating", "risk_rating", "setting"]
@@ -88,4 +89,4 @@ def statistics_csv(request: Request, who: PageUser, by: By = "type", from_month:
                    to_month: Month = None, facility: Facility = None) -> Response:
     rows = context(request).reads.statistics(who.actor, by=by, from_month=_optional(from_month),
                                              to_month=_optional(to_month), facility=_optional(facility))
-    return csv_download(f"statistics-by-{by.replace('_', '-')}.csv", CSV_COLUMNS, rows)
+    return csv_download(f"statistics-by-{by.replace('_', '-')}.csv", csv_text(CSV_COLUMNS, rows))
