@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from pydantic import Field
 from starlette.responses import RedirectResponse, Response
 
@@ -28,6 +28,8 @@ from workflows.accounts import NAME, Principal
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=64)]
+UserName = Annotated[str, Path(max_length=64)]
+SubscriptionId = Annotated[str, Path(max_length=64)]
 USERS, WEBHOOKS = "/web/admin/users", "/web/admin/webhooks"
 # What a redirect's ?done= says: fixed words, so a crafted link cannot put its own text on the page.
 USER_DONE = {"added": "{user} was added; give the user the one-time password by a trusted channel: it must be changed at the first sign-in.",
@@ -80,7 +82,7 @@ def add_user(request: Request, who: PageAdmin, user_id: Annotated[str, Form(max_
 
 
 @router.post(USERS + "/{user_id}/{action}")
-def manage_user(request: Request, who: PageAdmin, user_id: str,
+def manage_user(request: Request, who: PageAdmin, user_id: UserName,
                 action: Literal["unlock", "re-establish", "reset-password", "disable", "enable", "change"],
                 csrf_token: Csrf = "", password: Annotated[str, Form(max_length=256)] = "",
                 level: Annotated[int | None, Form()] = None,
@@ -145,7 +147,7 @@ def subscribe(request: Request, who: PageAdmin, url: Annotated[str, Form(max_len
 
 
 @router.get(WEBHOOKS + "/{subscription_id}")
-def deliveries(request: Request, who: PageAdmin, subscription_id: str,
+def deliveries(request: Request, who: PageAdmin, subscription_id: SubscriptionId,
                status: Annotated[Literal["pending", "delivered", "dead", ""], Query()] = "") -> Response:
     hooks = context(request).webhooks
     subscription = hooks.get(who, subscription_id)
@@ -156,7 +158,7 @@ def deliveries(request: Request, who: PageAdmin, subscription_id: str,
 
 
 @router.post(WEBHOOKS + "/{subscription_id}/redeliver")
-def redeliver(request: Request, who: PageAdmin, subscription_id: str,
+def redeliver(request: Request, who: PageAdmin, subscription_id: SubscriptionId,
               positions: Annotated[list[Annotated[int, Field(ge=0, le=MAX_POSITION)]] | None,
                                    Form(max_length=10_000)] = None,
               csrf_token: Csrf = "") -> Response:
@@ -167,7 +169,7 @@ def redeliver(request: Request, who: PageAdmin, subscription_id: str,
 
 
 @router.post(WEBHOOKS + "/{subscription_id}/unsubscribe")
-def unsubscribe(request: Request, who: PageAdmin, subscription_id: str, csrf_token: Csrf = "") -> Response:
+def unsubscribe(request: Request, who: PageAdmin, subscription_id: SubscriptionId, csrf_token: Csrf = "") -> Response:
     check_csrf(request, csrf_token)
     context(request).webhooks.unsubscribe(who, subscription_id)
     return RedirectResponse(f"{WEBHOOKS}?done=unsubscribed", status_code=303)

@@ -25,7 +25,7 @@ from adapters.http.pages.route import PageRoute
 from adapters.http.pages.session import PageUser, check_csrf
 from adapters.http.problems import record_refusal
 from adapters.naming import incident_label
-from domain.details import SCREENS
+from domain.details import REQUIRED, SCREENS
 from domain.errors import PermissionDenied, TooManyRequests, ValidationFailed
 from domain.incident import Incident
 from domain.lifecycle import Step
@@ -89,7 +89,7 @@ def incident_page(request: Request, who: Principal, incident: Incident, status: 
                   harm_help=details_form.rating_help("harm"), risk_help=details_form.rating_help("risk"),
                   bases=details_form.BASIS_CHOICES, rows=range(1, details_form.ROWS + 1),
                   local_input=details_form.local_input, failed=failed or {},
-                  required=[name for fields in SCREENS.values() for name in fields if name != "serious_harm_basis"],
+                  required=REQUIRED,
                   attested_steps={step.value for step in ATTESTATION})
 
 

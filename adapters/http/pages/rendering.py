@@ -25,14 +25,14 @@ environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_
 environment.filters.update(local_time=local_time.local_time, local_date=local_time.local_date, days=local_time.days)
 
 STATE_NAMES = {State.JC_IMPORT_QUEUE.value: "JC import queue", State.DRAFT.value: "Draft",
-               State.EMAILED_TO_OMH.value: "Emailed to OMH", State.REPORT_OF_DEATH_SUBMITTED.value: "Report of Death sent",
+               State.EMAILED_TO_OMH.value: "Emailed to OMH", State.REPORT_OF_DEATH_SUBMITTED.value: "Report of Death sent to the JC",
                State.UNDER_INVESTIGATION.value: "Under investigation", State.CLOSED.value: "Closed"}
 STEP_NAMES = {step.value: step.value.replace("_", " ").capitalize() for step in Step}
 STEP_NAMES.update({Step.EMAIL_OMH.value: "Email OMH", Step.SUBMIT_REPORT_OF_DEATH.value: "Email JC (Report of Death)",
                    Step.IMPORT_REPORT.value: "Import from the JC queue"})
 environment.globals.update(state_name=lambda value: STATE_NAMES.get(str(value), str(value)),
                            step_name=lambda value: STEP_NAMES.get(str(value), str(value)),
-                           step_path=lambda value: str(value).replace("_", "-"))
+                           step_path=lambda value: Step(str(value)).command_name)  # the route: the CLI's name
 
 
 @functools.lru_cache(maxsize=512)
