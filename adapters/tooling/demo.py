@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from adapters.bootstrap import Runtime
+from adapters.local_time import days
 from adapters.settings import load_settings
 from adapters.tooling.samples import complete_details, vpcr_report
 from domain.errors import NimrsError
@@ -33,7 +34,8 @@ def _story(service: IncidentService, registry: AccountService, db: Path) -> dict
     risk = registry.add("risk.manager", "F-001", 1).actor
     clinical = registry.add("clinical.supervisor", "F-001", 2).actor
     now = service.clock()
-    lines = [f"nimrs demo on {db}: users risk.manager (Level 1) and clinical.supervisor (Level 2), facility F-001"]
+    lines = [f"nimrs demo on {db}, facility F-001:",
+             "  users risk.manager (Level 1) and clinical.supervisor (Level 2)"]
 
     death = vpcr_report("2026-DEMO-001", now - timedelta(days=2), code="death.natural-unexpected",
                         summary="Client found unresponsive; reported on the JC death line.")
@@ -49,7 +51,7 @@ def _story(service: IncidentService, registry: AccountService, db: Path) -> dict
     try:
         service.email_omh(clinical, death.incident_id)
     except NimrsError as refused:
-        lines.append(f"refused as it should be: {refused.message}")
+        lines += ["refused, as it should be:", f"  {refused.message}"]
     service.email_omh(risk, death.incident_id)
     service.submit_report_of_death(risk, death.incident_id)
     service.email_omh(risk, abuse.incident_id)
@@ -68,10 +70,15 @@ def _story(service: IncidentService, registry: AccountService, db: Path) -> dict
 
     views = [describe(service.incident(risk, iid), risk, service.clock())
              for iid in (death.incident_id, abuse.incident_id, crime, fall)]
-    for view in views:
-        clocks = "; ".join(f"{c['name']} {c['status']}" + (f" {c['days_late']}d late" if c["days_late"] else "")
+    for view in views:  # two lines each, to fit 80 columns
+        clocks = "; ".join(f"{c['name'].replace('_', ' ')} {c['status'].replace('_', ' ')}"
+                           + (f", {days(c['days_late'] * 24)} late" if c["days_late"] else "")
                            for c in view["clocks"]) or "no clocks"
-        lines.append(f"{view['jc_case_number'] or 'New Incident':14} {view['details']['code']:26} {view['route']:15} "
-                     f"{view['state']:20} {clocks}")
-    lines.append(f"look closer: NIMRS_DATABASE_URL=sqlite:///{db} .venv/bin/nimrs show 2026-DEMO-002 --as risk.manager")
+        lines.append(f"{view['jc_case_number'] or 'New Incident':14} {view['details']['code']:26} {view['route']}")
+        lines.append(f"{'':14} {view['state'].replace('_', ' ')}; {clocks}")
+    lines += [f"look closer:  export NIMRS_DATABASE_URL=sqlite:///{db}",
+              "              .venv/bin/nimrs show 2026-DEMO-002 --as risk.manager",
+              "in a browser: echo 'a passphrase of yours' | .venv/bin/nimrs users add you \\",
+              "                --facility F-001 --level 1 --password-stdin",
+              "              .venv/bin/nimrs serve, then http://127.0.0.1:8000/ (docs/web.md)"]
     return {"database": str(db), "incidents": views, "text": "\n".join(lines)}
