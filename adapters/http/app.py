@@ -11,6 +11,7 @@ It also runs a sealer thread that keeps the event log's hash chain within a seco
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -40,6 +41,9 @@ from domain.clock import Clock, utc_now
 from projections.projector import Projector
 
 log = logging.getLogger("nimrs.http")
+# Open streams (a live board, the event stream) never finish by themselves: a stop waits this long for
+# requests in flight, then ends the streams (clients reconnect and resume).
+SHUTDOWN_SECONDS = 3
 DESCRIPTION = """Incident reporting and workflow for New York mental health providers.
 
 Sign in with `POST /auth/token` and send the token as `Authorization: Bearer TOKEN`.
@@ -62,6 +66,23 @@ def build_context(settings: Settings, clock: Clock) -> Context:
     return Context(runtime=runtime, store_kind=settings.store_kind, service=runtime.service, accounts=runtime.accounts,
                    security_log=runtime.security_log, projector=runtime.projector, reads=runtime.reads,
                    feed=runtime.feed, webhooks=runtime.webhooks, clock=clock)
+
+
+def _end_streams_on_signal(stopping: threading.Event) -> None:
+    """uvicorn waits for open responses before it stops, and a stream (a live board, the event stream) never
+    ends by itself: when the server is asked to stop, tell the streams first, then let uvicorn go on."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # a server in a thread (the tests) is stopped by its owner, not by signals
+    for number in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(number)
+        if not callable(previous):
+            continue
+
+        def handler(received: int, frame: Any, previous: Callable[[int, Any], Any] = previous) -> None:
+            stopping.set()
+            previous(received, frame)
+
+        signal.signal(number, handler)
 
 
 def _follow(projector: Projector, stop: threading.Event) -> None:
@@ -90,6 +111,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now, run_pro
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = build_context(chosen, clock)
         app.state.context = context
+        _end_streams_on_signal(context.stopping)
         stop = threading.Event()
         follower = threading.Thread(target=_follow, args=(context.projector, stop), name="projector", daemon=True)
         sealer = threading.Thread(target=_seal, args=(context.runtime.event_chain, stop, context.writing),
@@ -100,6 +122,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now, run_pro
         try:
             yield
         finally:
+            context.stopping.set()
             stop.set()
             sealer.join(timeout=10)
             if run_projector:
@@ -135,10 +158,10 @@ def serve(host: str, port: int, workers: int = 1, run_projector: bool = True, se
 
     if workers == 1:
         uvicorn.run(create_app(settings, run_projector=run_projector), host=host, port=port, log_level="info",
-                    access_log=False)
+                    access_log=False, timeout_graceful_shutdown=SHUTDOWN_SECONDS)
     else:
         uvicorn.run("adapters.http.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", access_log=False)
+                    log_level="info", access_log=False, timeout_graceful_shutdown=SHUTDOWN_SECONDS)
 
 
 def app_from_environment() -> FastAPI:

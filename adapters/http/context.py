@@ -62,6 +62,8 @@ class Context:
     # SQLite allows one writer at a time and makes the others sleep and retry; taking turns in the
     # process measured 10-15% more commands/s than leaving it to SQLite's busy back-off.
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Set when the server is asked to stop: open streams end, so the stop does not wait on them.
+    stopping: threading.Event = field(default_factory=threading.Event)
     _tokens: dict[str, tuple[Principal, datetime, datetime]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _endings: int = 0  # how many times sessions were ended in this process

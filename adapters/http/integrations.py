@@ -106,7 +106,7 @@ async def _sse(request: Request, ctx: Context, who: Principal, token: str, curso
                types: tuple[str, ...]) -> AsyncIterator[bytes]:
     yield b"retry: 1000\n\n"
     quiet = 0.0
-    while not await request.is_disconnected():
+    while not ctx.stopping.is_set() and not await request.is_disconnected():
         try:
             await run_in_threadpool(ctx.authenticate, token)  # the stream ends when the token expires
             page = await run_in_threadpool(ctx.feed.page, who.actor, cursor, 500, types)

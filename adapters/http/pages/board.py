@@ -45,7 +45,7 @@ async def _follow(request: Request, who: Principal, facility: str | None) -> Asy
     last_position = None
     checked = asyncio.get_running_loop().time()
     yield ": following the board\n\n"
-    while not await request.is_disconnected():
+    while not ctx.stopping.is_set() and not await request.is_disconnected():
         position = (await run_in_threadpool(ctx.projector.positions))["board"].position
         if position != last_position:
             if last_position is not None:
