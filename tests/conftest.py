@@ -38,7 +38,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         path = Path(str(item.path)).resolve()
         params = getattr(getattr(item, "callspec", None), "params", {})
-        on_postgres = params.get("database_url") == "postgres" or "postgres_url" in getattr(item, "fixturenames", ())
+        on_postgres = "postgres" in (params.get("database_url"), params.get("site")) \
+            or "postgres_url" in getattr(item, "fixturenames", ())
         if on_postgres:
             item.add_marker(pytest.mark.postgres)
         if on_postgres or any(path == place or place in path.parents for place in SLOW_PLACES):

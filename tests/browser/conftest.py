@@ -27,6 +27,7 @@ CHROMIUM = os.environ.get("NIMRS_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 expect.set_options(timeout=10_000)
+PICTURES = {"taking": True}
 
 
 @dataclass
@@ -77,7 +78,10 @@ def receive_reports(site: Site, *reports: dict[str, Any]) -> list[str]:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """docs/screens/NAME.png, shown by docs/web.md: the tests make the pictures, so they never go stale."""
+    """docs/screens/NAME.png, shown by docs/web.md: the tests make the pictures, so they never go stale (from the
+    SQLite runs only: a test run on both stores would otherwise take each picture twice)."""
+    if not PICTURES["taking"]:
+        return
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
 
@@ -101,10 +105,13 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def site(tmp_path: Path, browser: Browser) -> Iterator[Site]:
-    """A server on a fresh SQLite file with the staff of tests/http (password PASSWORD), and one VPCR report."""
-    database_url = f"sqlite:///{tmp_path / 'nimrs.db'}"
+@pytest.fixture(params=["sqlite"])
+def site(request: pytest.FixtureRequest, tmp_path: Path, browser: Browser) -> Iterator[Site]:
+    """A server on a fresh SQLite file (or, parametrised ``indirect`` with "postgres", a fresh PostgreSQL database)
+    with the staff of tests/http (password PASSWORD), and one VPCR report."""
+    database_url = (f"sqlite:///{tmp_path / 'nimrs.db'}" if request.param == "sqlite"
+                    else str(request.getfixturevalue("postgres_url")))
+    PICTURES["taking"] = request.param == "sqlite"
     clock = FakeClock(datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc))
     add_staff(database_url, clock, STAFF)
     with live_server(database_url, clock) as base_url:

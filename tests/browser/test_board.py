@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Site, receive_reports, screenshot, serious_violations
 from tests.http.support import VPCR
 
 
+@pytest.mark.parametrize("site", ["sqlite", "postgres"], indirect=True)
 def test_an_open_board_shows_a_change_within_a_second_without_reload(site: Site) -> None:
     page = site.page("l3", accessibility=True)
     page.goto("/web/board")

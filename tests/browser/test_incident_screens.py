@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Site, click_and_wait, screenshot, serious_violations
@@ -44,6 +45,7 @@ def fill_every_screen(page: Page) -> None:
     save(page, "severity")
 
 
+@pytest.mark.parametrize("site", ["sqlite", "postgres"], indirect=True)
 def test_level_2_drafts_and_level_1_submits_through_the_screens(site: Site) -> None:
     drafter = site.page("l2", accessibility=True)
     drafter.goto("/")
