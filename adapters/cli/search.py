@@ -9,16 +9,14 @@ from typing import Annotated, Any
 
 import typer
 
-from adapters.cli.support import emit, handles_errors, session
+from adapters.cli.support import As, emit, handles_errors, session
 from adapters.cli.tables import Wide, line, show, table
 from adapters.local_time import local_date, local_time, relative
 from adapters.naming import incident_label
-from adapters.settings import env_name
 from projections.incident_list import CLOCK_STATUSES, parse_day
 from projections.reads import IncidentList
 from workflows.spreadsheets import csv_text
 
-As = Annotated[str, typer.Option("--as", envvar=env_name("user"), help="Who asks (a user of `nimrs users add`).")]
 CSV_COLUMNS = ("incident_id", "facility", "jc_case_number", "code", "state", "state_since", "reported_at", "route",
                "next_due", "clock_status")
 

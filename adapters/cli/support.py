@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -27,6 +27,8 @@ UNUSABLE_STORE: tuple[type[Exception], ...] = (*STORE_ERRORS, OSError)  # and a 
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+# Who asks, for the commands that read (the workflow's commands say "who acts"; `audit reads` says who may ask).
+As = Annotated[str, typer.Option("--as", envvar=env_name("user"), help="Who asks (a user of `nimrs users add`).")]
 
 
 def emit(data: Any, as_json: bool, render: Callable[[Any], None] | None = None) -> None:

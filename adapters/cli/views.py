@@ -15,12 +15,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from adapters.bootstrap import Runtime
-from adapters.cli.support import emit, handles_errors, incident_id, session, settings
+from adapters.cli.support import As, emit, handles_errors, incident_id, session, settings
 from adapters.cli.tables import Wide, line, show, table
 from adapters.cli.view_text import board_csv, overdue_csv, render_board, render_overdue, render_trail
 from adapters.local_time import local_time, readable
 from adapters.projection_runner import workers as projection_workers
-from adapters.settings import Settings, env_name
+from adapters.settings import Settings
 from domain.deadlines import parse_moment
 from domain.errors import ValidationFailed
 from projections import audit, statistics
@@ -28,7 +28,6 @@ from projections.audit import incident_trail
 from projections.projector import VIEW_NAMES
 from workflows.replay import changes_between, state_as_of
 
-As = Annotated[str, typer.Option("--as", envvar=env_name("user"), help="Who asks (a user of `nimrs users add`).")]
 Ref = Annotated[str, typer.Argument(help="Incident id, or its JC case number.")]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 Csv = Annotated[bool, typer.Option("--csv", help="CSV output, for spreadsheets.")]

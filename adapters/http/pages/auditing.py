@@ -16,7 +16,7 @@ from starlette.responses import Response
 from adapters import local_time
 from adapters.http.context import context
 from adapters.http.incidents import MAX_VERSION
-from adapters.http.pages.rendering import render
+from adapters.http.pages.rendering import render, stripped
 from adapters.http.pages.route import PageRoute
 from adapters.http.pages.session import PageUser
 from adapters.http.pages.spreadsheets import csv_download
@@ -66,9 +66,6 @@ def value_text(value: Any) -> str:
 
 
 
-def _optional(text: str | None) -> str | None:
-    return text.strip() if text and text.strip() else None
-
 
 def _event_entry(event: Any, row: dict[str, Any]) -> dict[str, Any]:
     screen = getattr(event, "screen", None)
@@ -90,7 +87,7 @@ def timeline(request: Request, reference: Ref, who: PageUser, at: Day = None, ve
     status = 200
     then = changes = None
     try:
-        typed = _optional(at)
+        typed = stripped(at)
         moment = parse_moment(typed, "the time", now=ctx.clock()) if typed else None
         if moment is not None and moment < events[0].timestamp:  # the use case's words, in New York time
             raise NotFound(f"the incident did not exist yet at {local_time.local_time(moment)} "
@@ -116,7 +113,7 @@ def timeline(request: Request, reference: Ref, who: PageUser, at: Day = None, ve
                   title=f"Timeline of incident {incident_label(incident, jc_case_number)}", incident_id=str(incident),
                   jc_case_number=jc_case_number,
                   entries=entries, then=then, changes=changes, problems=problems, latest=latest,
-                  at=_optional(at) or "", version=version, from_version=from_version or max(latest - 1, 1),
+                  at=stripped(at) or "", version=version, from_version=from_version or max(latest - 1, 1),
                   to_version=to_version or latest, readers=None if readers is None else readers[::-1][:READERS_SHOWN],
                   readers_total=None if readers is None else len(readers), value_text=value_text,
                   view_names=VIEW_NAMES)
@@ -133,10 +130,10 @@ def _refused(request: Request, error: ValidationFailed | NotFound) -> int:
 def _trail(request: Request, who: PageUser, *, incident: str | None, user: str | None, since: str | None,
            until: str | None, facility: str | None, limit: int) -> list[AuditEntry]:
     ctx = context(request)
-    start, end = period(_optional(since), _optional(until), ctx.clock())
-    chosen = _optional(incident)
+    start, end = period(stripped(since), stripped(until), ctx.clock())
+    chosen = stripped(incident)
     return ctx.reads.audit_trail(who.actor, incident_id=str(incident_id_for(chosen)) if chosen else None,
-                                 user=_optional(user), since=start, until=end, facility=_optional(facility),
+                                 user=stripped(user), since=start, until=end, facility=stripped(facility),
                                  limit=limit)
 
 

@@ -47,6 +47,11 @@ def options(choices: Any, current: Any) -> Markup:
     return _options(tuple((str(c.value), str(c.label)) for c in choices), "" if current is None else str(current))
 
 
+def stripped(text: str | None) -> str | None:
+    """A form or query value as typed, without surrounding spaces; None when nothing was typed."""
+    return text.strip() if text and text.strip() else None
+
+
 def query(**values: Any) -> str:
     """A query string of the values given (None and "" left out)."""
     return urlencode({k: v for k, v in values.items() if v is not None and v != ""})

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from adapters.http.context import context
-from adapters.http.pages.rendering import render
+from adapters.http.pages.rendering import render, stripped
 from adapters.http.pages.route import PageRoute
 from adapters.http.pages.session import PageUser
 from adapters.http.pages.spreadsheets import csv_download
@@ -69,15 +69,12 @@ def chart(by: str, rows: list[Count]) -> Chart:
                  sum(row["count"] for row in rows))
 
 
-def _optional(text: str | None) -> str | None:
-    return text.strip() if text and text.strip() else None
-
 
 @router.get("/web/statistics")
 def statistics(request: Request, who: PageUser, from_month: Month = None, to_month: Month = None,
                facility: Facility = None) -> Response:
     reads = context(request).reads
-    filters = {"from_month": _optional(from_month), "to_month": _optional(to_month), "facility": _optional(facility)}
+    filters = {"from_month": stripped(from_month), "to_month": stripped(to_month), "facility": stripped(facility)}
     charts = [chart(by, reads.statistics(who.actor, by=by, **filters)) for by in TITLES]
     shown = filters["facility"] or (None if who.actor.state_reviewer else who.actor.facility)
     return render(request, "statistics.html", title="Statistics", charts=charts, filters=filters, facility=shown,
@@ -87,6 +84,6 @@ def statistics(request: Request, who: PageUser, from_month: Month = None, to_mon
 @router.get("/web/statistics.csv")
 def statistics_csv(request: Request, who: PageUser, by: By = "type", from_month: Month = None,
                    to_month: Month = None, facility: Facility = None) -> Response:
-    rows = context(request).reads.statistics(who.actor, by=by, from_month=_optional(from_month),
-                                             to_month=_optional(to_month), facility=_optional(facility))
+    rows = context(request).reads.statistics(who.actor, by=by, from_month=stripped(from_month),
+                                             to_month=stripped(to_month), facility=stripped(facility))
     return csv_download(f"statistics-by-{by.replace('_', '-')}.csv", csv_text(CSV_COLUMNS, rows))
