@@ -11,11 +11,12 @@ was built. The real clock (``domain.clock.utc_now``) is handed out here; tests h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
+from uuid import UUID
 
 from sqlalchemy.engine import Engine
 
@@ -30,6 +31,8 @@ from adapters.persistence.cipher import ColumnCipher, column_cipher
 from adapters.persistence.engines import build_engine
 from adapters.persistence.event_chain import EventChain
 from adapters.persistence.event_store import event_store_env
+from adapters.persistence.facility_settings import SqlFacilitySettings
+from adapters.persistence.mail_outbox import SqlMailOutbox
 from adapters.persistence.migrate import status, upgrade
 from adapters.persistence.rate_limits import SqlRateLimits
 from adapters.persistence.read_audit import BufferedReadLog
@@ -37,10 +40,14 @@ from adapters.persistence.security_log import SecurityLog
 from adapters.persistence.webhooks import SqlWebhookRepository
 from adapters.settings import Settings, load_settings
 from domain.clock import Clock, utc_now
+from domain.errors import NotFound, ValidationFailed
 from projections.projector import Projector
 from projections.reads import ReadModels
 from projections.view import View
 from workflows.accounts import AccountService, SignInLimits
+from workflows.alerts import AlertFacts, AlertRule, facts_of
+from workflows.clocks import ClockProcess
+from workflows.facilities import FacilityService
 from workflows.readers import ReadAudit
 from workflows.service import IncidentService
 from workflows.store import IncidentStore
@@ -48,6 +55,8 @@ from workflows.webhooks import WebhookService
 
 if TYPE_CHECKING:
     from adapters.integrations.webhook_worker import DeliveryPolicy, WebhookWorker
+    from adapters.mail.worker import DeliveryPolicy as MailPolicy
+    from adapters.mail.worker import MailWorker
 
 SERVER_CACHE = 5000  # incidents a server keeps in memory (each load still reads newer events first)
 
@@ -60,8 +69,9 @@ def open_store(settings: Settings, *, cache: int = 0, create_tables: bool = True
 
 
 def open_service(settings: Settings, clock: Clock = utc_now) -> IncidentService:
-    """The incident use cases on their own event store (close it with ``service.store.close()``)."""
-    return IncidentService(open_store(settings), clock)
+    """The incident use cases on their own event store (close it with ``service.store.close()``). New incidents pin
+    the installation's default obligation rules; a ``Runtime``'s service also asks each facility's own choice."""
+    return IncidentService(open_store(settings), clock, obligations_for=lambda facility: settings.obligations_default)
 
 
 def views_engine(settings: Settings) -> Engine:
@@ -90,7 +100,12 @@ class Runtime:
 
     @cached_property
     def service(self) -> IncidentService:
-        return IncidentService(self.store, self.clock, reads=self.read_log)
+        return IncidentService(self.store, self.clock, reads=self.read_log, obligations_for=self.facilities.obligations_for)
+
+    @cached_property
+    def facilities(self) -> FacilityService:
+        return FacilityService(SqlFacilitySettings(self.engine, self.cipher), self.clock,
+                               default_obligations=self.settings.obligations_default)
 
     # -- the events' database: accounts, security log, webhooks ---------------------------------------
 
@@ -167,6 +182,56 @@ class Runtime:
         """Where webhooks may go: https to public addresses, and what the settings allow besides."""
         return Destinations(self.settings.webhooks_allow_http_loopback, self.settings.webhook_networks)
 
+    # -- alerts by email -------------------------------------------------------------------------
+
+    @cached_property
+    def mail_outbox(self) -> SqlMailOutbox:
+        return SqlMailOutbox(self.engine, self.cipher)
+
+    def mail_worker(self, policy: MailPolicy | None = None, *,
+                    rules_for: Callable[[str], Sequence[AlertRule]] | None = None,
+                    facts_for: Callable[[str], AlertFacts] | None = None,
+                    receipt_to: Callable[[str], str | None] | None = None) -> MailWorker:
+        """The alert router and mail worker on this runtime's store and outbox, sending to ``NIMRS_SMTP_URL``.
+
+        By default the rules are each facility's own (``nimrs facility alerts``), the facts from the incident as it stands,
+        and a receipt goes to the acting user's address where the account has one.
+        """
+        from adapters.mail.router import AlertRouter
+        from adapters.mail.smtp import SmtpSender, parse_smtp_url
+        from adapters.mail.worker import DeliveryPolicy as MailPolicy
+        from adapters.mail.worker import MailWorker
+
+        if self.settings.smtp_url is None:
+            raise ValidationFailed("NIMRS_SMTP_URL is not set: alert mail needs an SMTP server (smtp://host:25)")
+        try:
+            server = parse_smtp_url(self.settings.smtp_url.get_secret_value())
+        except ValueError as error:
+            raise ValidationFailed(f"NIMRS_SMTP_URL {error}") from None
+        chosen = policy or MailPolicy()
+        if rules_for is None:
+            rules_for = self.facilities.alert_rules
+        router = AlertRouter(self.store, self.mail_outbox, rules_for=rules_for, facts_for=facts_for or self._alert_facts,
+                             receipt_to=receipt_to or self._receipt_address, link_base=self.settings.base_url,
+                             clock=self.clock)
+        sender = SmtpSender(server, self.settings.mail_from, chosen.timeout, self.clock)
+        return MailWorker(self.mail_outbox, router, sender, chosen, self.clock)
+
+    def _alert_facts(self, incident_id: str) -> AlertFacts:
+        return facts_of(self.store.repository.get(UUID(incident_id)))
+
+    def _receipt_address(self, user_id: str) -> str | None:
+        """The user's email address, once accounts have one (docs/adr/0014, section 8); None until then."""
+        try:
+            address = getattr(self.accounts.account(user_id), "email", None)
+        except NotFound:
+            return None
+        return address if isinstance(address, str) and address else None
+
+    def clock_process(self, *, batch: int = 500) -> ClockProcess:
+        """Records ClockDueSoon and ClockMissed (``workflows.clocks``), reading its work from the overdue view."""
+        return ClockProcess(self.service, self.reads, self.clock, batch=batch)
+
     # -- the read models -------------------------------------------------------------------------
 
     @cached_property
@@ -214,7 +279,8 @@ class Runtime:
                 built.pop(name).dispose()
         if "store" in built:
             built.pop("store").close()
-        for name in ("service", "accounts", "anonymous_refusals", "security_log", "webhook_queue", "webhooks", "feed", "projector", "reads",
+        for name in ("service", "accounts", "anonymous_refusals", "security_log", "webhook_queue", "webhooks", "feed",
+                     "mail_outbox", "projector", "reads",
                      "read_audit", "event_chain"):
             built.pop(name, None)
 

@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from domain.errors import ValidationFailed
+from domain.obligations.sets import OBLIGATION_SETS
 
 PREFIX = "NIMRS_"
 SQLITE_SCHEMES = ("sqlite", "sqlite+pysqlite")
@@ -155,6 +156,28 @@ class Settings(BaseSettings):
         description="Refused requests without a valid token (401) allowed per client address per minute before "
                     "further ones from it are refused with 429 and `Retry-After`. Counted in each server process: "
                     "with N processes an address gets at most N times this.")
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="Where alert mail is sent (`nimrs alerts run`): `smtp://[user:password@]host[:port]` (STARTTLS "
+                    "whenever the server offers it; a password is never sent in clear except to this machine) or "
+                    "`smtps://[user:password@]host[:port]` (TLS from the start). Unset: no mail is sent. "
+                    "Never shown with its password.")
+    mail_from: str = Field(
+        default="nimrs@localhost",
+        description="The `From` address of alert mail.")
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where people reach the web pages: the links in alert mail start with it.")
+    documents_dir: str = Field(
+        default="nimrs-documents",
+        description="Where released documents (the redacted copy of an incident report for a qualified person) are "
+                    "kept, each named by its SHA-256, which the release event records. They hold patient details: "
+                    "keep the folder as private as the database.")
+    obligations_default: str = Field(
+        default="part524@1",
+        description="The obligation rules (docs/obligations.md) a new incident pins when its facility never chose "
+                    "any (`nimrs facility obligations`): `part524@1` (the Part 524 and Jonathan's Law clocks, for new "
+                    "installations), `charts@2` or `charts@1` (the charts' two clocks only, as release 0.1.0).")
     user: str | None = Field(
         default=None,
         description="Who acts on the command line when a command's `--as` is not given (a user of `nimrs users add`).")
@@ -220,6 +243,40 @@ class Settings(BaseSettings):
             raise _Problem("must be base64 of at least 16 random bytes (`nimrs keygen` makes one)")
         return value
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            scheme, separator, rest = value.get_secret_value().partition("://")
+            host = rest.rpartition("@")[2].split(":")[0].strip("/[]")
+            if scheme not in ("smtp", "smtps") or not separator or not host:
+                raise _Problem("must be smtp://[user:password@]host[:port] or smtps://[user:password@]host[:port]")
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str) -> str:
+        address = value.strip()
+        local, at, domain = address.rpartition("@")
+        if not at or not local or not domain or not address.isascii() or any(c in address for c in " \t\r\n<>,;\""):
+            raise _Problem(f"must be one email address such as nimrs@example.org, got {value!r}")
+        return address
+
+    @field_validator("obligations_default")
+    @classmethod
+    def _obligations_default(cls, value: str) -> str:
+        if value.strip() not in OBLIGATION_SETS:
+            raise _Problem(f"must be one of {', '.join(OBLIGATION_SETS)}, got {value!r}")
+        return value.strip()
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        scheme, separator, rest = value.strip().partition("://")
+        if scheme not in ("http", "https") or not separator or not rest.strip("/") or any(c.isspace() for c in rest):
+            raise _Problem(f"must be an http or https URL such as https://nimrs.example.org, got {value!r}")
+        return value.strip().rstrip("/")
+
     @field_validator("token_minutes", mode="before")
     @classmethod
     def _token_minutes(cls, value: Any) -> int:
@@ -269,6 +326,10 @@ class Settings(BaseSettings):
     def describe_database(self) -> str:
         """The event store's URL, as given but without any password: for messages and logs."""
         return shown_url(self.database_url)
+
+    def describe_smtp(self) -> str:
+        """The SMTP URL without its password (or "unset"): for messages and logs."""
+        return "unset" if self.smtp_url is None else shown_url(self.smtp_url.get_secret_value())
 
     def describe_views(self) -> str:
         return shown_url(self.views_url) if self.views_url else self.views.render_as_string(hide_password=True)
@@ -332,7 +393,8 @@ def settings_markdown() -> str:
     rows = ["| variable | type | default | what it sets |", "|---|---|---|---|"]
     for name, field in Settings.model_fields.items():
         kind = {"database_url": "URL", "views_url": "URL", "bench_postgres_url": "URL", "cipher_key": "secret",
-                "cipher_old_keys": "secrets", "checkpoint_key": "secret", "token_minutes": "minutes", "webhooks_allow_http_loopback": "true/false",
+                "cipher_old_keys": "secrets", "checkpoint_key": "secret",
+                "smtp_url": "secret URL", "mail_from": "address", "documents_dir": "path", "base_url": "URL", "token_minutes": "minutes", "webhooks_allow_http_loopback": "true/false",
                 "webhooks_allowed_networks": "networks", "sign_in_limit_per_user": "per minute",
                 "sign_in_limit_per_address": "per minute", "anonymous_limit_per_address": "per minute"}.get(name, "text")
         default = "unset" if field.default is None else f"`{field.default}`"

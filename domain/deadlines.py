@@ -32,19 +32,35 @@ def due_at(start: datetime, days: int) -> datetime:
     return datetime.combine(due_date, time.max, tzinfo=LOCAL_ZONE).astimezone(timezone.utc)
 
 
+def local_text(moment: datetime) -> str:
+    """A moment as a refusal names it: New York time with the zone (``2026-11-23 14:05 EST``)."""
+    return moment.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M %Z")
+
+
 @dataclass(frozen=True)
 class Deadline:
+    """One obligation's clock on one incident: ``name`` is the obligation's key (the clock's name, and for a
+    clock a request starts, ``:<request id>``); ``length`` is in ``unit`` (``domain.obligations.calendar``)."""
+
     name: str
-    days: int
+    length: int
     start: datetime
     due: datetime
+    clock: str = ""
+    unit: str = "calendar_days"
+    provisional: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.clock:
+            object.__setattr__(self, "clock", self.name.split(":", 1)[0])
 
     @classmethod
     def starting(cls, name: str, days: int, start: datetime) -> Deadline:
         return cls(name, days, start, due_at(start, days))
 
-    def status(self, met_at: datetime | None, now: datetime, today: date | None = None) -> dict[str, object]:
-        """The clock as of ``now``: met (on time or late by N days), overdue, or open.
+    def status(self, met_at: datetime | None, now: datetime, today: date | None = None, *,
+               waived: bool = False) -> dict[str, object]:
+        """The clock as of ``now``: met (on time or late by N days), waived, overdue, or open.
 
         ``today`` is ``now``'s local date, for callers that ask about many clocks at one moment.
         """
@@ -52,13 +68,19 @@ class Deadline:
         due_day = local_date(self.due)
         result: dict[str, object] = {
             "name": self.name,
-            "days": self.days,
+            "clock": self.clock,
+            "length": self.length,
+            "unit": self.unit,
+            "provisional": self.provisional,
             "start": self.start.isoformat(),
             "due": self.due.isoformat(),
             "met_at": None,
             "days_late": 0,
             "days_left": None,
         }
+        if waived:
+            result["status"] = "waived"
+            return result
         if met_at is not None and met_at <= now:
             result["met_at"] = met_at.isoformat()
             if met_at <= self.due:

@@ -112,14 +112,17 @@ def notifications(field: str, value: Any, checking: Checking) -> list[dict[str, 
 
 
 SCREENS: Mapping[str, Mapping[str, Checker]] = {
-    "incident": {"occurred_at": moment, "location": text, "on_premises_or_supervised": flag, "code": code},
+    "incident": {"occurred_at": moment, "discovered_at": moment, "location": text, "on_premises_or_supervised": flag,
+                 "code": code},
     "clients": {"clients": clients},
     "staff": {"staff_involved": names, "witnesses": names},
     "narrative": {"narrative": text, "immediate_actions": text},
     "notifications": {"notifications_made": notifications},
     "severity": {"harm_rating": rating, "risk_rating": rating, "serious_harm": flag, "serious_harm_basis": basis},
 }
-REQUIRED = tuple(name for fields in SCREENS.values() for name in fields if name != "serious_harm_basis")
+# discovered_at is needed only where a clock starts at discovery (the lifecycle asks for it then).
+OPTIONAL = ("serious_harm_basis", "discovered_at")
+REQUIRED = tuple(name for fields in SCREENS.values() for name in fields if name not in OPTIONAL)
 
 
 def validate_screen(screen: str, fields: Mapping[str, Any], rules: RuleSet, now: datetime) -> dict[str, Any]:

@@ -68,11 +68,29 @@ class Step(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     AMEND = "amend"
+    # The notification ledger and obligations (issue 12, ADR 0014)
+    RECORD_NOTICE_RECIPIENT = "record_notice_recipient"
+    RECORD_NOTIFICATION = "record_notification"
+    RECORD_REQUEST = "record_request"
+    RELEASE_RECORDS = "release_records"
+    SEND_TO_JC = "send_to_jc"
+    SUBMIT_WSIR = "submit_wsir"
+    WAIVE_OBLIGATION = "waive_obligation"
+    EXTEND_OBLIGATION = "extend_obligation"
+
+    @property
+    def records_the_ledger(self) -> bool:
+        """A step of the notification ledger and obligations, beside the incident's own progress."""
+        return self in LEDGER_STEPS
 
     @property
     def command_name(self) -> str:
         """The name on the command line and in the HTTP route: ``email-omh``."""
         return self.value.replace("_", "-")
+
+
+LEDGER_STEPS = frozenset({Step.RECORD_NOTICE_RECIPIENT, Step.RECORD_NOTIFICATION, Step.RECORD_REQUEST, Step.RELEASE_RECORDS,
+                          Step.SEND_TO_JC, Step.SUBMIT_WSIR, Step.WAIVE_OBLIGATION, Step.EXTEND_OBLIGATION})
 
 
 # -- rules: each returns None when it holds, else the problem a refused user reads -------------
@@ -112,6 +130,28 @@ def report_of_death_done(incident: Incident) -> str | None:
     if incident.needs_report_of_death() and incident.report_of_death_submitted_at is None:
         return "a death reported to the JC cannot be closed before its Report of Death is submitted"
     return None
+
+
+def discovery_recorded(incident: Incident) -> str | None:
+    if incident.discovery_needed():
+        return "discovered_at is required: the jc_report clock starts when the incident was discovered"
+    return None
+
+
+def obligations_settled(incident: Incident) -> str | None:
+    """Closing is refused while an obligation that blocks it is open (met or waived ones do not)."""
+    blockers = incident.closing_blockers()
+    return "cannot close: " + "; ".join(blockers) if blockers else None
+
+
+def abuse_or_neglect(incident: Incident) -> str | None:
+    if incident.category.value != "abuse_neglect":
+        return "WSIR takes the findings of abuse and neglect investigations only"
+    return None
+
+
+def wsir_pending(incident: Incident) -> str | None:
+    return f"WSIR {incident.wsir_reference} was already submitted" if incident.wsir_reference else None
 
 
 def findings_documented(incident: Incident) -> str | None:
@@ -154,7 +194,8 @@ SUBMITTED = [S.EMAILED_TO_OMH, S.REPORT_OF_DEATH_SUBMITTED, S.UNDER_INVESTIGATIO
 TABLE: list[tuple[Step, list[State], State | str, list[Rule]]] = [
     (Step.IMPORT_REPORT, [S.JC_IMPORT_QUEUE], S.DRAFT, []),
     (Step.RECORD_DETAILS, [S.DRAFT], STAYS, []),
-    (Step.EMAIL_OMH, [S.DRAFT], S.EMAILED_TO_OMH, [details_complete, reportable, jc_route_came_from_jc]),
+    (Step.EMAIL_OMH, [S.DRAFT], S.EMAILED_TO_OMH, [details_complete, reportable, jc_route_came_from_jc,
+                                                  discovery_recorded]),
     (Step.SUBMIT_REPORT_OF_DEATH, [S.EMAILED_TO_OMH], S.REPORT_OF_DEATH_SUBMITTED,
      [needs_report_of_death, report_of_death_pending]),
     (Step.SUBMIT_REPORT_OF_DEATH, [S.UNDER_INVESTIGATION], STAYS, [needs_report_of_death, report_of_death_pending]),
@@ -162,13 +203,21 @@ TABLE: list[tuple[Step, list[State], State | str, list[Rule]]] = [
     (Step.DOCUMENT_FINDINGS, [S.UNDER_INVESTIGATION], STAYS, []),
     (Step.DOCUMENT_FINDINGS, [S.DRAFT], STAYS, [not_reportable]),
     (Step.DOCUMENT_FINDINGS, [S.EMAILED_TO_OMH], STAYS, [omh_only]),
-    (Step.CLOSE, [S.UNDER_INVESTIGATION], S.CLOSED, [findings_documented, report_of_death_done]),
-    (Step.CLOSE, [S.DRAFT], S.CLOSED, [not_reportable, findings_documented]),
-    (Step.CLOSE, [S.EMAILED_TO_OMH], S.CLOSED, [omh_only, findings_documented]),
+    (Step.CLOSE, [S.UNDER_INVESTIGATION], S.CLOSED, [findings_documented, report_of_death_done, obligations_settled]),
+    (Step.CLOSE, [S.DRAFT], S.CLOSED, [not_reportable, findings_documented, obligations_settled]),
+    (Step.CLOSE, [S.EMAILED_TO_OMH], S.CLOSED, [omh_only, findings_documented, obligations_settled]),
     (Step.REOPEN, [S.CLOSED], S.UNDER_INVESTIGATION, [closed_from_investigation]),
     (Step.REOPEN, [S.CLOSED], S.DRAFT, [closed_from_draft]),
     (Step.REOPEN, [S.CLOSED], S.EMAILED_TO_OMH, [closed_from_emailed]),
     (Step.AMEND, SUBMITTED, STAYS, []),
+    (Step.RECORD_NOTICE_RECIPIENT, [S.DRAFT, *SUBMITTED], STAYS, []),
+    (Step.RECORD_NOTIFICATION, [S.DRAFT, *SUBMITTED], STAYS, []),
+    (Step.RECORD_REQUEST, [S.DRAFT, *SUBMITTED, S.CLOSED], STAYS, []),
+    (Step.RELEASE_RECORDS, [S.DRAFT, *SUBMITTED, S.CLOSED], STAYS, []),
+    (Step.SEND_TO_JC, [*SUBMITTED, S.CLOSED], STAYS, []),
+    (Step.SUBMIT_WSIR, [S.UNDER_INVESTIGATION], STAYS, [abuse_or_neglect, wsir_pending]),
+    (Step.WAIVE_OBLIGATION, [S.DRAFT, *SUBMITTED, S.CLOSED], STAYS, []),
+    (Step.EXTEND_OBLIGATION, [S.DRAFT, *SUBMITTED, S.CLOSED], STAYS, []),
 ]
 
 MACHINE = Machine(

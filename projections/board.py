@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, NotRequired
 
-from sqlalchemy import Boolean, Column, Index, Integer, String, Table, bindparam, func, select
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, bindparam, func, select
 from sqlalchemy.engine import Connection
 from typing_extensions import TypedDict
 
 from domain.incident import DETAILS_CHANGED, Incident
 from domain.lifecycle import State, parse_state
+from domain.obligations.sets import ALL_CLOCK_NAMES
 from domain.vocabulary import ClockName
+from projections import open_obligations
 from projections.schema import UtcDateTime, metadata
 from projections.view import Counters, Logged, Rows, View, Write, add
 
@@ -31,8 +33,8 @@ incidents = Table(
     Column("since", UtcDateTime, nullable=False),
     Column("jc_case_number", String(64), nullable=True),
     Column("code", String(64), nullable=False),
-    Column("report_of_death_due", UtcDateTime, nullable=True),  # set only while that clock is open
-    Column("investigation_due", UtcDateTime, nullable=True),
+    Column("obligations", String(32), nullable=False),  # the pinned obligation rules
+    Column("open_obligations", Text, nullable=True),  # {key: [clock, due]} while open (projections.open_obligations)
     Column("report_of_death_submitted", Boolean, nullable=False),
     Column("closed_once", Boolean, nullable=False),
     Index("ix_board_state_since", "facility", "state", "since"),
@@ -47,11 +49,10 @@ states = Table(
 open_clocks = Table(
     "view_board_open_clocks", metadata,
     Column("facility", String(64), primary_key=True),
-    Column("clock", String(24), primary_key=True),
+    Column("clock", String(32), primary_key=True),
     Column("due_at", UtcDateTime, primary_key=True),
     Column("count", Integer, nullable=False),
 )
-DUE_COLUMN = {ClockName.REPORT_OF_DEATH.value: "report_of_death_due", ClockName.INVESTIGATION.value: "investigation_due"}
 
 
 class StateCount(TypedDict):
@@ -99,6 +100,9 @@ class Board(TypedDict):
     incidents: NotRequired[list[InState]]  # with ``state=``: the incidents in that state, longest waiting first
 
 
+CHART_CLOCKS = {clock.value for clock in ClockName}
+
+
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
@@ -123,7 +127,7 @@ class BoardView(View):
                 state = event.initial_state
                 known[key] = {"incident_id": key, "facility": event.facility, "state": state, "since": event.timestamp,
                               "jc_case_number": getattr(event, "jc_case_number", None), "code": event.incident_code,
-                              "report_of_death_due": None, "investigation_due": None,
+                              "obligations": event.obligations, "open_obligations": None,
                               "report_of_death_submitted": False, "closed_once": False}
                 add(state_deltas, (event.facility, state), 1)
                 dirty.add(key)
@@ -135,31 +139,22 @@ class BoardView(View):
                 add(state_deltas, (facility, row["state"]), -1)
                 add(state_deltas, (facility, to_state), 1)
                 row["state"], row["since"] = to_state, event.timestamp
-            if isinstance(event, Incident.DeadlineSet):
-                met = row["report_of_death_submitted"] if event.clock == ClockName.REPORT_OF_DEATH.value \
-                    else row["closed_once"]
-                if not met:
-                    row[DUE_COLUMN[event.clock]] = _utc(event.due)
-                    add(clock_deltas, (facility, event.clock, _utc(event.due)), 1)
-            elif isinstance(event, Incident.ReportOfDeathSubmitted):
-                row["report_of_death_submitted"] = True
-                self._meet(row, ClockName.REPORT_OF_DEATH.value, clock_deltas)
-            elif isinstance(event, Incident.Closed) and not row["closed_once"]:
-                row["closed_once"] = True
-                self._meet(row, ClockName.INVESTIGATION.value, clock_deltas)
+            if isinstance(event, open_obligations.CHANGES):
+                before = open_obligations.decode(row["open_obligations"])
+                after = dict(before)
+                open_obligations.change(after, row, event)
+                if after != before:
+                    for clock, due in before.values():
+                        add(clock_deltas, (facility, clock, due), -1)
+                    for clock, due in after.values():
+                        add(clock_deltas, (facility, clock, due), 1)
+                    row["open_obligations"] = open_obligations.encode(after)
             elif isinstance(event, DETAILS_CHANGED) and "code" in event.fields:
                 row["code"] = event.fields["code"]
             dirty.add(key)
         dialect = connection.dialect.name
         return [self.rows.upsert(dialect, [known[key] for key in dirty]),
                 *self.state_counts.writes(dialect, state_deltas), *self.clock_counts.writes(dialect, clock_deltas)]
-
-    @staticmethod
-    def _meet(row: dict[str, Any], clock: str, clock_deltas: dict[tuple[Any, ...], int]) -> None:
-        due = row[DUE_COLUMN[clock]]
-        if due is not None:
-            add(clock_deltas, (row["facility"], clock, _utc(due)), -1)
-            row[DUE_COLUMN[clock]] = None
 
 
 def _statements(everywhere: bool) -> dict[str, Any]:
@@ -234,8 +229,9 @@ def _clock_counts(connection: Connection, facility: str | None, now: datetime,
 
     overdue = summed(datetime(1900, 1, 1, tzinfo=timezone.utc), now)
     soon = summed(now, now + timedelta(days=soon_days))
-    return {clock.value: {"overdue": overdue.get(clock.value, 0), "due_soon": soon.get(clock.value, 0)}
-            for clock in ClockName}
+    # The charts' two clocks always; the others (Part 524's) when any is overdue or due soon.
+    shown = [clock for clock in ALL_CLOCK_NAMES if clock in CHART_CLOCKS or clock in overdue or clock in soon]
+    return {clock: {"overdue": overdue.get(clock, 0), "due_soon": soon.get(clock, 0)} for clock in shown}
 
 
 def in_state(connection: Connection, facility: str | None, state: str, now: datetime, limit: int = 50,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Index, String, Table, func, or_, select
+from sqlalchemy import Boolean, Column, Index, String, Table, Text, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 from typing_extensions import TypedDict
@@ -24,7 +24,7 @@ from domain.errors import ValidationFailed
 from domain.incident import DETAILS_CHANGED, Incident
 from domain.lifecycle import parse_state
 from domain.moments import require_askable
-from domain.vocabulary import ClockName
+from projections import open_obligations
 from projections.schema import UtcDateTime, metadata
 from projections.view import Logged, Rows, View, Write
 
@@ -39,9 +39,9 @@ incidents = Table(
     Column("reported_at", UtcDateTime, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("route", String(32), nullable=True),  # once emailed to OMH
-    Column("report_of_death_due", UtcDateTime, nullable=True),  # set only while that clock is open
-    Column("investigation_due", UtcDateTime, nullable=True),
-    Column("next_due", UtcDateTime, nullable=True),  # the earliest open clock's due time
+    Column("obligations", String(32), nullable=False),  # the pinned obligation rules
+    Column("open_obligations", Text, nullable=True),  # {key: [clock, due]} while open (projections.open_obligations)
+    Column("next_due", UtcDateTime, nullable=True),  # the earliest open obligation's due time
     Column("report_of_death_submitted", Boolean, nullable=False),
     Column("closed_once", Boolean, nullable=False),
     Index("ix_incident_list_facility_state", "facility", "state", "reported_at"),
@@ -49,13 +49,12 @@ incidents = Table(
     Index("ix_incident_list_reported", "reported_at"),  # a state reviewer's list across facilities
     Index("ix_incident_list_jc_case", "jc_case_number"),
 )
-DUE_COLUMN = {ClockName.REPORT_OF_DEATH.value: "report_of_death_due", ClockName.INVESTIGATION.value: "investigation_due"}
 CLOCK_STATUSES = ("overdue", "due_soon", "open", "none")
 CODE = re.compile(r"[a-z0-9][a-z0-9.-]{0,63}")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # The events that change a row; the others (findings, details without a code) are skipped unread.
-CHANGES = (Incident.Created, Incident.ImportedFromJcQueue, Incident.EmailedToOmh, Incident.DeadlineSet,
-           Incident.ReportOfDeathSubmitted, Incident.InvestigationStarted, Incident.Closed, Incident.Reopened)
+CHANGES = (Incident.Created, Incident.ImportedFromJcQueue, Incident.EmailedToOmh, Incident.InvestigationStarted,
+           Incident.Reopened, *open_obligations.CHANGES)
 
 
 class IncidentListed(TypedDict):
@@ -101,7 +100,7 @@ class IncidentListView(View):
                               "jc_case_number": getattr(event, "jc_case_number", None), "code": event.incident_code,
                               "state": event.initial_state.value, "state_since": event.timestamp,
                               "reported_at": _utc(reported), "created_at": event.timestamp, "route": None,
-                              "report_of_death_due": None, "investigation_due": None, "next_due": None,
+                              "obligations": event.obligations, "open_obligations": None, "next_due": None,
                               "report_of_death_submitted": False, "closed_once": False}
                 continue
             row = known[key]
@@ -110,21 +109,13 @@ class IncidentListView(View):
                 row["state"], row["state_since"] = to_state, event.timestamp
             if isinstance(event, Incident.EmailedToOmh):
                 row["route"] = event.route
-            elif isinstance(event, Incident.DeadlineSet):
-                met = row["report_of_death_submitted"] if event.clock == ClockName.REPORT_OF_DEATH.value \
-                    else row["closed_once"]
-                if not met:
-                    row[DUE_COLUMN[event.clock]] = _utc(event.due)
-            elif isinstance(event, Incident.ReportOfDeathSubmitted):
-                row["report_of_death_submitted"] = True
-                row[DUE_COLUMN[ClockName.REPORT_OF_DEATH.value]] = None
-            elif isinstance(event, Incident.Closed):
-                row["closed_once"] = True
-                row[DUE_COLUMN[ClockName.INVESTIGATION.value]] = None
+            elif isinstance(event, open_obligations.CHANGES):
+                still_open = open_obligations.decode(row["open_obligations"])
+                open_obligations.change(still_open, row, event)
+                row["open_obligations"] = open_obligations.encode(still_open)
+                row["next_due"] = min((due for _, due in still_open.values()), default=None)
             elif isinstance(event, DETAILS_CHANGED):
                 row["code"] = event.fields["code"]
-            row["next_due"] = min((due for due in (row["report_of_death_due"], row["investigation_due"])
-                                   if due is not None), default=None)
         touched = {item.key for item in relevant}
         return [self.rows.upsert(connection.dialect.name, [known[key] for key in touched])]
 

@@ -13,10 +13,12 @@ from typing_extensions import TypedDict
 
 from domain.actor import Actor
 from domain.clock import Clock
-from projections import audit, board, incident_list, overdue, statistics
+from domain.errors import ValidationFailed
+from projections import audit, board, incident_list, notice_timeliness, overdue, statistics
 from projections.audit import AuditEntry
 from projections.board import Board
 from projections.incident_list import IncidentListed
+from projections.notice_timeliness import NoticeTimeliness
 from projections.overdue import OverdueClock
 from projections.projector import Projector
 from projections.statistics import Count
@@ -73,6 +75,21 @@ class ReadModels:
                                 cipher=self.projector.cipher)
         return {"facility": chosen, "as_of": moment.isoformat(), "status": status, "clocks": rows}
 
+    def obligations(self, actor: Actor, *, facility: str | None = None, status: str = "open", clock: str | None = None,
+                    soon_days: int = 2, limit: int = 50, offset: int = 0) -> OverduePage:
+        """Every obligation of the kinds the pinned rules define, as it stands now: ``open`` (overdue, due soon or
+        later), or one of ``overdue``, ``due_soon``, ``met_on_time``, ``met_late``, ``waived``, ``all``."""
+        if status not in overdue.OBLIGATION_STATUSES:
+            raise ValidationFailed(f"unknown status {status!r}; expected one of: {', '.join(overdue.OBLIGATION_STATUSES)}")
+        page = self.overdue(actor, facility=facility, status="unmet" if status == "open" else status, clock=clock,
+                            soon_days=soon_days, limit=limit, offset=offset)
+        return {**page, "status": status}
+
+    def pending_clock_alerts(self, limit: int = 500) -> list[str]:
+        """The clock process's work (``workflows.clocks``): no reader is shown anything."""
+        with self.projector.engine.connect() as connection:
+            return overdue.pending_clock_alerts(connection, self.clock(), limit)
+
     def board(self, actor: Actor, *, facility: str | None = None, state: str | None = None,
               soon_days: int = 2, limit: int = 50) -> Board:
         chosen = self._facility(actor, facility)
@@ -88,6 +105,13 @@ class ReadModels:
         chosen = self._facility(actor, facility)
         with self.projector.engine.connect() as connection:
             return statistics.report(connection, facility=chosen, by=by, from_month=from_month, to_month=to_month)
+
+    def notice_timeliness(self, actor: Actor, *, facility: str | None = None, months: int = 12) -> NoticeTimeliness:
+        """The 24-hour notices to qualified persons per New York month of the initial report, the last ``months``
+        months up to now: met on time, late, waived, overdue, not yet due, and the share on time."""
+        chosen = self._facility(actor, facility)
+        with self.projector.engine.connect() as connection:
+            return notice_timeliness.report(connection, facility=chosen, now=self.clock(), months=months)
 
     def audit_trail(self, actor: Actor, *, incident_id: str | None = None, user: str | None = None,
                     since: datetime | None = None, until: datetime | None = None, facility: str | None = None,

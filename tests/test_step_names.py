@@ -4,7 +4,7 @@ and (with hyphens) the CLI command and the HTTP route."""
 import typer
 
 from adapters.cli.main import app
-from adapters.http.incidents import router
+from adapters.http import incidents, ledger
 from domain.incident import Incident
 from domain.lifecycle import Step
 from workflows.permissions import ALLOWED
@@ -13,7 +13,7 @@ from workflows.service import IncidentService
 
 def test_every_step_has_one_name_everywhere() -> None:
     commands = set(typer.main.get_group(app).commands)
-    routes = {route.path for route in router.routes}  # type: ignore[attr-defined]
+    routes = {route.path for module in (incidents, ledger) for route in module.router.routes}  # type: ignore[attr-defined]
     for step in Step:
         assert callable(getattr(Incident, step.value)), step
         assert callable(getattr(IncidentService, step.value)), step

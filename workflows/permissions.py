@@ -38,6 +38,14 @@ ALLOWED: dict[Step | Action, frozenset[Level]] = {
     Step.CLOSE: frozenset({L1}),
     Step.REOPEN: frozenset({L1}),
     Step.AMEND: frozenset({L1}),
+    Step.RECORD_NOTICE_RECIPIENT: frozenset({L1, L2}),
+    Step.RECORD_NOTIFICATION: frozenset({L1, L2}),
+    Step.RECORD_REQUEST: frozenset({L1, L2}),
+    Step.RELEASE_RECORDS: frozenset({L1}),
+    Step.SEND_TO_JC: frozenset({L1}),
+    Step.SUBMIT_WSIR: frozenset({L1}),
+    Step.WAIVE_OBLIGATION: frozenset({L1}),
+    Step.EXTEND_OBLIGATION: frozenset({L1}),
     Action.READ: frozenset({L1, L2, L3}),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -32,10 +33,15 @@ class ActorRecord(TypedDict):
 
 
 class ClockShown(TypedDict):
-    """A reporting clock as a screen shows it (``Deadline.status`` plus whether it is provisional)."""
+    """An obligation's clock as a screen shows it (``Deadline.status``): ``name`` is the obligation's key."""
 
     name: str
-    days: int
+    clock: str
+    title: str
+    citation: str
+    length: int
+    unit: str
+    blocks_closing: bool
     start: str
     due: str
     met_at: str | None
@@ -43,6 +49,28 @@ class ClockShown(TypedDict):
     days_left: int | None
     status: str
     provisional: bool
+    waived_reason: str | None
+
+
+class NotificationShown(TypedDict):
+    recipient_id: str
+    notified_at: str
+    method: str
+    outcome: str
+    note: str
+    evidence: dict[str, Any] | None
+    by: str
+
+
+class LedgerShown(TypedDict):
+    """The notification ledger: who is owed notice, every notification, the requests and what was released."""
+
+    recipients: list[dict[str, Any]]
+    notifications: list[NotificationShown]
+    requests: list[dict[str, Any]]
+    releases: dict[str, dict[str, Any]]
+    sent_to_jc: list[dict[str, Any]]
+    wsir_reference: str | None
 
 
 class IncidentScreen(TypedDict):
@@ -64,7 +92,9 @@ class IncidentScreen(TypedDict):
     route: str | None
     classification: ClassificationRecord | None
     findings: str | None
+    obligation_rules: str
     clocks: list[ClockShown]
+    ledger: LedgerShown
     allowed_actions: list[Step]
     created_at: str
     modified_at: str
@@ -81,19 +111,45 @@ class EventRecord(TypedDict):
     data: dict[str, Any]
 
 
+def _shown(incident: Incident, deadline: Deadline, now: datetime) -> ClockShown:
+    clock = incident.obligation_rules.clock(deadline.clock)
+    status = deadline.status(incident.clock_met_at(deadline.name), now, waived=deadline.name in incident.waived)
+    return {**status, "title": clock.title if clock else deadline.clock,  # type: ignore[typeddict-item]
+            "citation": clock.citation if clock else "", "blocks_closing": bool(clock and clock.blocks_closing),
+            "waived_reason": incident.waived.get(deadline.name)}
+
+
 def clocks(incident: Incident, now: datetime) -> list[ClockShown]:
-    """Set clocks with their status; before Email OMH, the clocks the details would set (provisional)."""
-    shown: list[ClockShown] = [
-        {**deadline.status(incident.clock_met_at(name), now), "provisional": False}  # type: ignore[typeddict-item]
-        for name, deadline in incident.deadlines.items()
-    ]
+    """Every started obligation with its status. Under charts@1 a draft's clocks are not recorded before Email OMH:
+    those the details would set are shown, provisional."""
+    shown = [_shown(incident, deadline, now) for deadline in incident.deadlines.values()]
     classification = incident.classification() if incident.submitted_route is None else None
-    if classification is not None:
+    if classification is not None and not incident.obligation_rules.provisional_drafts:
         for rule in classification.clocks:
-            deadline = Deadline.starting(rule.name.value, rule.days, incident.clock_start)
-            shown.append({**deadline.status(incident.clock_met_at(deadline.name), now),  # type: ignore[typeddict-item]
-                          "provisional": True})
+            deadline = replace(Deadline.starting(rule.name.value, rule.days, incident.clock_start), provisional=True)
+            shown.append(_shown(incident, deadline, now))
     return shown
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def ledger(incident: Incident) -> LedgerShown:
+    return {
+        "recipients": list(incident.recipients.values()),
+        "notifications": [_plain(n) for n in incident.notifications],
+        "requests": [_plain(r) for r in incident.requests.values()],
+        "releases": _plain(incident.releases),
+        "sent_to_jc": [_plain(s) for s in incident.sent_to_jc],
+        "wsir_reference": incident.wsir_reference,
+    }
 
 
 def describe(incident: Incident, actor: Actor, now: datetime) -> IncidentScreen:
@@ -115,7 +171,9 @@ def describe(incident: Incident, actor: Actor, now: datetime) -> IncidentScreen:
         "route": incident.route,
         "classification": classification.as_dict() if classification else None,
         "findings": incident.findings,
+        "obligation_rules": incident.obligation_rules_id,
         "clocks": clocks(incident, now),
+        "ledger": ledger(incident),
         "allowed_actions": allowed_actions(incident, actor),
         "created_at": incident.created_on.isoformat(),
         "modified_at": incident.modified_on.isoformat(),

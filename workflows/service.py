@@ -21,6 +21,7 @@ from domain.clock import Clock
 from domain.errors import Conflict, IncidentNotFound, NotFound, StaleVersion, StoredEventsUnreadable
 from domain.incident import Incident
 from domain.lifecycle import Step, next_state
+from domain.obligations.sets import CHARTS_ONLY
 from domain.rules import DEFAULT_RULE_SET
 from domain.vpcr import VpcrReport
 from workflows.permissions import Action, require_facility, require_incident_facility, require_level
@@ -68,11 +69,18 @@ def incident_not_found(incident_id: UUID) -> NotFound:
     return IncidentNotFound(incident_id)
 
 
+def charts_only(facility: str) -> str:
+    return CHARTS_ONLY
+
+
 class IncidentService:
-    def __init__(self, store: IncidentStore, clock: Clock, *, reads: ReadRecorder = NOT_RECORDED) -> None:
+    def __init__(self, store: IncidentStore, clock: Clock, *, reads: ReadRecorder = NOT_RECORDED,
+                 obligations_for: Callable[[str], str] = charts_only) -> None:
         self.store = store
         self.clock = clock
         self.reads = reads  # the read audit: who was shown which incident (``workflows.read_audit``)
+        # facility -> the obligation rules its new incidents pin (``workflows.facilities``)
+        self.obligations_for = obligations_for
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -136,7 +144,8 @@ class IncidentService:
                 raise Conflict(f"JC case {report.jc_case_number} appears twice with different content")
         receipt = BulkReceipt()
         now = self.clock()
-        new = [Incident.receive(r, actor, now) for r in unique.values()]
+        obligations = self.obligations_for(actor.facility)
+        new = [Incident.receive(r, actor, now, obligations=obligations) for r in unique.values()]
         try:
             self.store.save(*new)
             receipt.received = [i.id for i in new]
@@ -148,7 +157,7 @@ class IncidentService:
             try:
                 existing = self.load(report.incident_id)
             except NotFound:
-                fresh.append(Incident.receive(report, actor, now))
+                fresh.append(Incident.receive(report, actor, now, obligations=obligations))
                 continue
             if existing.facility != actor.facility:  # another facility's: nothing of its record is told
                 raise Conflict(f"JC case {report.jc_case_number} was already received with different content")
@@ -165,7 +174,8 @@ class IncidentService:
         """"New Incident": the OMH-only path, or a local record of a not-reportable incident."""
         require_level(actor, Action.CREATE)
         incident = Incident.create(incident_id or uuid4(), actor, self.clock(), program=program, setting=setting,
-                                   code=code, summary=summary, rules=rules)
+                                   code=code, summary=summary, rules=rules,
+                                   obligations=self.obligations_for(actor.facility))
         self._save(incident)
         return incident.id
 
@@ -211,6 +221,68 @@ class IncidentService:
               expected_version: ExpectedVersion = None) -> Incident:
         return self._step(actor, incident_id, Step.AMEND, expected_version,
                           lambda i, at: i.amend(actor, at, screen, fields, reason))
+
+    # -- the notification ledger and obligations (ADR 0014) ----------------------------------------
+
+    def record_notice_recipient(self, actor: Actor, incident_id: UUID, recipient: dict[str, Any],
+                                expected_version: ExpectedVersion = None) -> Incident:
+        return self._step(actor, incident_id, Step.RECORD_NOTICE_RECIPIENT, expected_version,
+                          lambda i, at: i.record_notice_recipient(actor, at, recipient))
+
+    def record_notification(self, actor: Actor, incident_id: UUID, notification: dict[str, Any],
+                            expected_version: ExpectedVersion = None) -> Incident:
+        return self._step(actor, incident_id, Step.RECORD_NOTIFICATION, expected_version,
+                          lambda i, at: i.record_notification(actor, at, notification))
+
+    def record_request(self, actor: Actor, incident_id: UUID, *, request_id: str, kind: str, requested_by: str,
+                       received_at: Any, expected_version: ExpectedVersion = None) -> Incident:
+        return self._step(actor, incident_id, Step.RECORD_REQUEST, expected_version, lambda i, at: i.record_request(
+            actor, at, request_id=request_id, kind=kind, requested_by=requested_by, received_at=received_at))
+
+    def release_records(self, actor: Actor, incident_id: UUID, *, request_id: str, released_at: Any, method: str,
+                        document: dict[str, Any], redactions: dict[str, Any],
+                        expected_version: ExpectedVersion = None) -> Incident:
+        return self._step(actor, incident_id, Step.RELEASE_RECORDS, expected_version, lambda i, at: i.release_records(
+            actor, at, request_id=request_id, released_at=released_at, method=method, document=document,
+            redactions=redactions))
+
+    def send_to_jc(self, actor: Actor, incident_id: UUID, *, what: str, sent_at: Any, request_id: str | None = None,
+                   evidence: dict[str, Any] | None = None, expected_version: ExpectedVersion = None) -> Incident:
+        return self._step(actor, incident_id, Step.SEND_TO_JC, expected_version, lambda i, at: i.send_to_jc(
+            actor, at, what=what, sent_at=sent_at, request_id=request_id, evidence=evidence))
+
+    def submit_wsir(self, actor: Actor, incident_id: UUID, reference: str,
+                    expected_version: ExpectedVersion = None) -> Incident:
+        return self._step(actor, incident_id, Step.SUBMIT_WSIR, expected_version,
+                          lambda i, at: i.submit_wsir(actor, at, reference))
+
+    def waive_obligation(self, actor: Actor, incident_id: UUID, key: str, reason: str,
+                         expected_version: ExpectedVersion = None) -> Incident:
+        return self._step(actor, incident_id, Step.WAIVE_OBLIGATION, expected_version,
+                          lambda i, at: i.waive_obligation(actor, at, key, reason))
+
+    def extend_obligation(self, actor: Actor, incident_id: UUID, key: str, due: Any, reason: str,
+                          expected_version: ExpectedVersion = None) -> Incident:
+        return self._step(actor, incident_id, Step.EXTEND_OBLIGATION, expected_version,
+                          lambda i, at: i.extend_obligation(actor, at, key, due, reason))
+
+    def record_clock_alerts(self, incident_id: UUID) -> tuple[list[str], list[str]]:
+        """The clock process's command (no user acts): record ClockDueSoon and ClockMissed where the incident has
+        none for an obligation's due time; the obligations' keys. A concurrent change is retried once, reloaded."""
+        for attempt in range(2):
+            incident = self.load(incident_id)
+            now = self.clock()
+            missed = incident.record_clock_missed(now)
+            due_soon = incident.record_clock_due_soon(now)
+            if not missed and not due_soon:
+                return [], []
+            try:
+                self.store.save(incident)
+                return due_soon, missed
+            except IntegrityError:
+                if attempt:
+                    raise Conflict("the incident changed twice while its clocks were recorded; the next pass retries") from None
+        return [], []
 
     def check_step(self, actor: Actor, incident_id: UUID, step: Step) -> Incident:
         """Refuse now, with the step's own error, what the step would refuse (another facility's or absent,

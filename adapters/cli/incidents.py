@@ -66,8 +66,18 @@ def _show(service: IncidentService, actor: Actor, incident: Incident, as_json: b
         for clock in v["clocks"]:
             late = f", {days(clock['days_late'] * 24)} late" if clock["days_late"] else ""
             note = " (provisional)" if clock["provisional"] else ""
-            line(f"clock {clock['name']}: due {local_time(clock['due'])} - {clock['status']}{late}{note}")
-        line(f"allowed actions: {', '.join(v['allowed_actions']) or 'none'}")
+            line(f"clock {clock['name']}: due {local_time(clock['due'])} - {clock['status'].replace('_', ' ')}"
+                 f"{late}{note}")
+        ledger = v["ledger"]
+        for recipient in ledger["recipients"]:
+            line(f"owed notice: {recipient['recipient_id']} ({recipient['role'].replace('_', ' ')}) {recipient['name']}")
+        for notice in ledger["notifications"]:
+            line(f"notified {notice['recipient_id']} {local_time(notice['notified_at'])} by {notice['method']}: "
+                 f"{notice['outcome'].replace('_', ' ')}", indent=2)
+        for request in ledger["requests"]:
+            line(f"request {request['request_id']} ({request['kind'].replace('_', ' ')}) received "
+                 f"{local_time(request['received_at'])}")
+        line(f"obligation rules {v['obligation_rules']}; allowed actions: {', '.join(v['allowed_actions']) or 'none'}")
 
     emit(view, as_json, render)
 

@@ -1,8 +1,9 @@
 """The ``nimrs`` command line (the console script's entry point). Every query takes ``--json`` for machine-readable output.
 
-The commands live beside this module: ``incidents`` (the workflow), ``views`` (read models, auditors,
-projectors), ``users``, ``server`` (``serve``, ``webhooks run``) and ``tooling`` (``demo``, ``generate``,
-``bench``); the charts' own commands (``taxonomy``, ``classify``, ``severity``) and ``keygen`` are here.
+The commands live beside this module: ``incidents`` (the workflow), ``ledger`` (the notification ledger's steps),
+``views`` (read models, auditors, projectors), ``users``, ``server`` (``serve``, ``webhooks run``), ``alerts`` (mail)
+and ``tooling`` (``demo``, ``generate``, ``bench``); the charts' own commands (``taxonomy``, ``classify``, ``severity``)
+and ``keygen`` are here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,23 @@ from typing import Annotated, Any
 
 import typer
 
-from adapters.cli import database, incidents, integrity, keys, readers, search, server, tooling, users, views
+from adapters.cli import (
+    alerts,
+    clocks,
+    database,
+    incidents,
+    integrity,
+    keys,
+    ledger,
+    obligations,
+    readers,
+    records,
+    search,
+    server,
+    tooling,
+    users,
+    views,
+)
 from adapters.cli.support import emit, handles_errors, out
 from adapters.cli.tables import Wide, show, table
 from domain import severity
@@ -27,7 +44,9 @@ app = typer.Typer(help="nimrs: incident reporting and workflow for NY mental hea
 users_app = typer.Typer(help="The local user registry.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 incidents.register(app)
+ledger.register(app)
 views.register(app)
+obligations.register(app)
 search.register(app)
 readers.register(views.audit_app)
 users.register(users_app)
@@ -36,6 +55,9 @@ tooling.register(app)
 database.register(app)
 keys.register(app)
 integrity.register(app)
+alerts.register(app)
+clocks.register(app)
+records.register(app)
 
 Rules = Annotated[str, typer.Option("--rules", help="Rule set: current (chart 002) or earlier (chart 001).")]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]

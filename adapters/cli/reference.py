@@ -52,13 +52,15 @@ def _commands(group: Any, prefix: str) -> list[str]:
         if command.hidden:
             continue
         full = f"{prefix} {name}"
-        if hasattr(command, "commands"):  # a group of commands
+        parameters = [p for p in command.params if p.name != "help"]
+        if hasattr(command, "commands") and not parameters:  # a group of commands
             lines += _commands(command, full)
             continue
         lines += [f"### `{full}`", "", (command.help or "").strip(), ""]
-        parameters = [p for p in command.params if p.name != "help"]
         if parameters:
             lines += ["| name | kind | meaning |", "|---|---|---|", *(_parameter(p) for p in parameters), ""]
+        if hasattr(command, "commands"):  # a command with commands of its own (`nimrs stats notices`)
+            lines += _commands(command, full)
     return lines
 
 

@@ -11,8 +11,8 @@ from adapters.local_time import days, local_time, moment, readable, relative
 from adapters.naming import incident_label
 from workflows.spreadsheets import csv_text
 
-OVERDUE_CSV_COLUMNS = ("incident_id", "jc_case_number", "facility", "program", "code", "clock", "status", "days",
-                       "start", "due", "met_at", "days_late", "days_left", "set_at", "as_of")
+OVERDUE_CSV_COLUMNS = ("incident_id", "jc_case_number", "facility", "program", "code", "key", "clock", "status", "length",
+                       "unit", "provisional", "start", "due", "met_at", "days_late", "days_left", "set_at", "as_of")
 BOARD_CSV_COLUMNS = ("facility", "as_of", "section", "name", "count", "since", "hours_in_state", "incident_id",
                      "jc_case_number", "code")
 STATUS_WORDS = {"overdue": "overdue", "due_soon": "due soon", "open": "open"}

@@ -20,10 +20,10 @@ from adapters.cli.tables import Wide, line, show, table
 from adapters.cli.view_text import board_csv, overdue_csv, render_board, render_overdue, render_trail
 from adapters.local_time import local_time, readable
 from adapters.projection_runner import workers as projection_workers
-from adapters.settings import Settings
+from adapters.settings import Settings, env_name
 from domain.deadlines import parse_moment
 from domain.errors import ValidationFailed
-from projections import audit, statistics
+from projections import audit, notice_timeliness, statistics
 from projections.audit import incident_trail
 from projections.projector import VIEW_NAMES
 from workflows.replay import changes_between, state_as_of
@@ -35,11 +35,16 @@ Facility = Annotated[str | None, typer.Option("--facility", help="Facility (defa
 AsOf = Annotated[str | None, typer.Option("--as-of", help="A past moment: 2026-03-01 (end of that day, New York) "
                                                           "or 2026-03-01T09:00-05:00.")]
 SoonDays = Annotated[int, typer.Option("--soon-days", help="Open clocks due within this many days are 'due soon'.")]
+# `--as` of `nimrs stats` itself: required when it counts, and left out before `nimrs stats notices --as NAME`.
+MaybeAs = Annotated[str | None, typer.Option("--as", envvar=env_name("user"),
+                                             help="Who asks (a user of `nimrs users add`); required to count.")]
 Workers = Annotated[int | None, typer.Option("--workers", help="Projector processes (default: one per core, up to 2).")]
 Batch = Annotated[int, typer.Option("--batch-size", help="Events per transaction.")]
 
 audit_app = typer.Typer(help="Auditors: an incident's full history, its state at any moment, what changed.",
                         no_args_is_help=True)
+# `nimrs stats` counts incidents itself, and its commands give other measures (with rows of their own shape).
+stats_app = typer.Typer()
 projections_app = typer.Typer(help="The read models: status, the live projector, rebuilds.", no_args_is_help=True)
 err = Console(stderr=True)
 
@@ -74,6 +79,7 @@ def _emit_trail(rows: Sequence[Mapping[str, Any]], as_csv: bool, as_json: bool, 
 
 def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per command
     app.add_typer(audit_app, name="audit")
+    app.add_typer(stats_app, name="stats")
     app.add_typer(projections_app, name="projections")
 
     @app.command("overdue")
@@ -107,17 +113,25 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
             return
         emit(result, as_json, lambda data: render_board(data, wide, state))
 
-    @app.command("stats")
+    @stats_app.callback(invoke_without_command=True)
     @handles_errors
-    def stats_command(user: As, by: Annotated[str, typer.Option("--by", help=", ".join(statistics.BY))] = "type",
+    def stats_command(context: typer.Context,
+                      user: MaybeAs = None,
+                      by: Annotated[str, typer.Option("--by", help=", ".join(statistics.BY))] = "type",
                       facility: Facility = None,
                       from_month: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
                       to_month: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
                       wide: Wide = False, as_csv: Csv = False, as_json: Json = False) -> None:
-        """Incident counts by type, route, harm or risk rating, setting or month (reported, New York time)."""
+        """Incident counts by type, route, harm or risk rating, setting or month (reported, New York time).
+
+        `nimrs stats notices`: the 24-hour notices to qualified persons on time, per month."""
+        if context.invoked_subcommand is not None:
+            return
+        if user is None:  # optional here only so that `nimrs stats notices --as NAME` parses
+            raise typer.BadParameter("required: who asks (a user of `nimrs users add`)", param_hint="'--as'")
         with read_models() as runtime:
             rows = runtime.reads.statistics(runtime.accounts.get(user), by=by, facility=facility, from_month=from_month,
-                                     to_month=to_month)
+                                            to_month=to_month)
         if as_csv:
             sys.stdout.write(statistics.to_csv(rows))
             return
@@ -129,6 +143,23 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
             show(counts, wide)
 
         emit(rows, as_json, render)
+
+    @stats_app.command("notices")
+    @handles_errors
+    def stats_notices(user: As, facility: Facility = None,
+                      months: Annotated[int, typer.Option("--months", help="The last N New York months, this one "
+                                                                            "included.")] = 12,
+                      wide: Wide = False, as_csv: Csv = False, as_json: Json = False) -> None:
+        """The 24-hour notices to qualified persons (Jonathan's Law) on time, per month of the initial report.
+
+        Per New York month: owed, met on time, met late, waived, overdue, not yet due, and the share on time
+        (met on time of those met or overdue)."""
+        with read_models() as runtime:
+            result = runtime.reads.notice_timeliness(runtime.accounts.get(user), facility=facility, months=months)
+        if as_csv:
+            sys.stdout.write(notice_timeliness.to_csv(result))
+            return
+        emit(result, as_json, lambda data: render_notices(data, wide))
 
     @audit_app.command("history")
     @handles_errors
@@ -269,6 +300,19 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
                   "events_per_s": round(total / seconds) if seconds else None}
         emit(result, as_json, lambda r: err.print(f"rebuilt {', '.join(r['views'])}: {r['events']} log entries "
                                                   f"in {r['seconds']} s ({r['events_per_s']} events/s)"))
+
+
+def render_notices(data: Mapping[str, Any], wide: bool) -> None:
+    """One line per month; 80 columns hold every count."""
+    notices = table("month", "owed", "on time", "late", "waived", "overdue", "not due", "share",
+                    title=f"{data['facility'] or 'every facility'}: 24-hour notices to qualified persons as of "
+                          f"{local_time(data['as_of'])}")
+    for row in data["months"]:
+        share = "-" if row["on_time_share"] is None else f"{row['on_time_share']:.0%}"
+        notices.add_row(datetime.strptime(row["month"], "%Y-%m").strftime("%b %Y"), str(row["owed"]),
+                        str(row["met_on_time"]), str(row["met_late"]), str(row["waived"]), str(row["overdue"]),
+                        str(row["not_yet_due"]), share)
+    show(notices, wide)
 
 
 def _describe_views(chosen: Settings) -> str:

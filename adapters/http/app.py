@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from typing_extensions import TypedDict
 
 from adapters.bootstrap import Runtime
-from adapters.http import accounts, guards, incidents, integrations, problems, queries, readers, users
+from adapters.http import accounts, guards, incidents, integrations, ledger, obligations, problems, queries, readers, users
 from adapters.http.context import Context, JsonResponse
 from adapters.http.pages import (
     administration,
@@ -30,6 +30,7 @@ from adapters.http.pages import (
     home,
     incident,
     incident_list,
+    ledger_forms,
     new_incident,
     overdue,
     signing_in,
@@ -134,12 +135,12 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now, run_pro
                   default_response_class=JsonResponse, docs_url=None, redoc_url=None)
     problems.install(app)
     guards.install(app)  # headers, text checks and /docs from local files
-    for module in (accounts, users, incidents, queries, integrations, readers):
+    for module in (accounts, users, incidents, ledger, queries, obligations, integrations, readers):
         app.include_router(module.router)
     # The web pages (docs/web.md). Order matters: new_incident before incident, or /web/incidents/new would be
     # taken for an incident's reference (/web/incidents/{reference}).
-    for page in (home, signing_in, incident_list, new_incident, incident, board, administration, overdue, auditing,
-                 statistics):
+    for page in (home, signing_in, incident_list, new_incident, incident, ledger_forms, board, administration, overdue,
+                 auditing, statistics):
         app.include_router(page.router)
 
     @app.get("/health", tags=["operations"], summary="Liveness and the views' lag behind the event log",

@@ -22,9 +22,11 @@ from domain.rules import DEFAULT_RULE_SET, rule_set
 from domain.severity import SeverityScales
 from domain.taxonomy import TaxonomyRecord
 from domain.vocabulary import MAX_AGE, parse_setting
+from projections import notice_timeliness
 from projections.audit import AuditEntry
 from projections.board import Board
 from projections.incident_list import parse_day
+from projections.notice_timeliness import NoticeTimeliness
 from projections.reads import IncidentList, OverduePage
 from projections.statistics import Count
 
@@ -96,6 +98,24 @@ def statistics(who: Who, ctx: Ctx, facility: Facility = None,
                to_month: Annotated[str | None, Query(max_length=7, description="YYYY-MM")] = None) -> Response:
     return JsonResponse(ctx.reads.statistics(who.actor, by=by, facility=facility, from_month=from_month,
                                              to_month=to_month))
+
+
+@router.get("/statistics/notifications-on-time",
+            summary="The 24-hour notices to qualified persons on time, per month of the initial report",
+            description="Jonathan's Law (MHL § 33.23): per New York month of the initial report, the notices owed, met "
+                        "on time, met late, waived, overdue and not yet due, as they stand now, and the share on time "
+                        "(met on time / (owed - waived - not yet due), null when that is 0). `format=csv` answers the "
+                        "same months as `text/csv`.",
+            response_model=NoticeTimeliness, responses=VIEW)
+def notifications_on_time(who: Who, ctx: Ctx, facility: Facility = None,
+                          months: Annotated[int, Query(ge=1, le=notice_timeliness.MAX_MONTHS,
+                                                       description="The last N months, this one included")] = 12,
+                          output: Annotated[Literal["json", "csv"], Query(alias="format")] = "json") -> Response:
+    result = ctx.reads.notice_timeliness(who.actor, facility=facility, months=months)
+    if output == "csv":
+        return Response(notice_timeliness.to_csv(result), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="notifications-on-time.csv"'})
+    return JsonResponse(result)
 
 
 @router.get("/audit-trail", summary="Who did what and when, across incidents (auditors)",

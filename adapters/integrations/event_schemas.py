@@ -30,9 +30,20 @@ def event_kinds() -> dict[str, type]:
     return kinds
 
 
+class _Probe(dict[str, Any]):
+    """A stored event's state that has every field: an upcast reads or removes what it likes, and what is left
+    is what it added."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+    def pop(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().pop(key, default)
+
+
 def _added_since(cls: type, version: int) -> set[str]:
-    """The fields the upcasts from ``version`` to the current one add (schema changes only ever add fields)."""
-    state: dict[str, Any] = {}
+    """The fields the upcasts from ``version`` to the current one add (DeadlineSet v2 also renamed ``days``)."""
+    state = _Probe()
     for older in range(version, getattr(cls, "class_version", 1)):
         getattr(cls, f"upcast_v{older}_v{older + 1}")(state)
     return set(state)

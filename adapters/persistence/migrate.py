@@ -49,8 +49,8 @@ class Database:
 
 
 DATABASES = {
-    "events": Database("events", events_metadata, "nimrs_schema_version", "nimrs_users", head="0005"),
-    "views": Database("views", views_metadata, "view_schema_version", "projection_positions", head="0004"),
+    "events": Database("events", events_metadata, "nimrs_schema_version", "nimrs_users", head="0007"),
+    "views": Database("views", views_metadata, "view_schema_version", "projection_positions", head="0005"),
 }
 
 

@@ -3,7 +3,7 @@
 The event log is append-only and is not rewritten: its events stay readable with the older keys
 (``NIMRS_CIPHER_OLD_KEYS``). The views are rebuilt from it (``adapters.projection_runner``).
 What is left is re-encrypted here, in place, with the newest key: webhook signing secrets and
-delivery payloads, and security log details. Each batch is its own short transaction, and a
+delivery payloads, security log details, and alert mail bodies. Each batch is its own short transaction, and a
 value is decrypted with whichever key wrote it, so a rotation that was stopped can simply be run
 again.
 """
@@ -15,11 +15,12 @@ from collections.abc import Callable
 from sqlalchemy import Column, Table, and_, select, tuple_, update
 from sqlalchemy.engine import Engine
 
-from adapters.persistence.schema import deliveries, security_log, subscriptions
+from adapters.persistence.schema import deliveries, facility_settings, mail_outbox, security_log, subscriptions, users
 
 BATCH = 500
 ENCRYPTED_COLUMNS: tuple[tuple[Table, str], ...] = (
-    (subscriptions, "secret"), (deliveries, "payload"), (security_log, "detail"))
+    (subscriptions, "secret"), (deliveries, "payload"), (security_log, "detail"), (mail_outbox, "body"),
+    (facility_settings, "value"), (facility_settings, "reason"), (users, "email"))
 
 
 def reencrypt(engine: Engine, reencrypt_text: Callable[[str], str]) -> dict[str, int]:

@@ -1,7 +1,8 @@
 """Every table outside the event store, by the database it lives in, and the one function that creates them.
 
 - ``metadata`` (the events' database, ``NIMRS_DATABASE_URL``): users and their tokens, the security
-  log, webhook subscriptions and their delivery queue, the event log's hash chain, the read audit.
+  log, webhook subscriptions and their delivery queue, the alert mail outbox and its router's position, the
+  event log's hash chain, the read audit.
 - ``projections.schema.metadata`` (the views' database, ``NIMRS_VIEWS_URL``): the read models and
   their positions, defined with the projections.
 
@@ -33,6 +34,7 @@ users = Table(
     Column("must_change_password", Boolean, nullable=False, server_default=text("false")),  # a one-time password
     Column("password_reset_by", String(64)),  # who reset the password (told to the user at the next sign-in)
     Column("password_reset_at", UtcDateTime),
+    Column("email", Text),  # where the user's receipts go (Email OMH, Email JC); encrypted when a key is set
 )
 tokens = Table(
     "nimrs_tokens", metadata,
@@ -79,6 +81,38 @@ deliveries = Table(
     Column("next_attempt_at", UtcDateTime, nullable=False),
     Column("last_error", String(500)),
     Column("delivered_at", UtcDateTime),
+)
+mail_outbox = Table(  # alert mail to send (adapters.persistence.mail_outbox): beside the events, never in a view
+    "nimrs_mail_outbox", metadata,
+    Column("message_id", String(36), primary_key=True),  # uuid5(event, address): a second routing inserts nothing
+    Column("facility", String(64), nullable=False, index=True),
+    Column("to_address", String(254), nullable=False),
+    Column("subject", String(300), nullable=False),  # no patient details
+    Column("body", Text, nullable=False),  # encrypted when a key is set (a rule may ask for details)
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | sent | dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_error", String(500)),  # the SMTP reply or the failure's kind: no patient details
+    Column("sent_at", UtcDateTime),  # the receipt: when the server accepted it...
+    Column("smtp_reply", String(500)),  # ...and what it said
+    Index("ix_nimrs_mail_outbox_status_next", "status", "next_attempt_at"),
+)
+mail_router = Table(  # how far each router has read the event log (compare-and-set with the outbox rows it adds)
+    "nimrs_mail_router", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+facility_settings = Table(  # each facility's settings, append-only: the latest row of a kind counts (workflows.facilities)
+    "nimrs_facility_settings", metadata,
+    Column("entry", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("facility", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),  # obligations | alert_rules
+    Column("value", Text, nullable=False),  # JSON; alert rules hold addresses: encrypted when a key is set
+    Column("set_by", String(64), nullable=False),
+    Column("set_at", UtcDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("ix_nimrs_facility_settings_latest", "facility", "kind", "entry"),
 )
 event_chain = Table(  # tamper evidence: one link per stored event, in log order (adapters.persistence.event_chain)
     "nimrs_event_chain", metadata,

@@ -30,8 +30,9 @@ from adapters.tooling.bench import bench_database
 from adapters.tooling.synthetic import Generator, Plan, facility_name
 from domain.actor import Actor
 from domain.lifecycle import State
+from domain.obligations.sets import CHARTS_ONLY
 from domain.vocabulary import ClockName, Level
-from projections import board, overdue
+from projections import board, open_obligations, overdue
 from projections.projector import VIEW_NAMES, Projector
 from projections.view import Counters, Rows, execute
 
@@ -87,13 +88,18 @@ def fill_views_at_size(projector: Projector, incidents: int, facilities: int) ->
             due = (reported + timedelta(days=45)).replace(hour=4, minute=59, second=59, microsecond=999999)
             met = reported + timedelta(days=rng.uniform(5, 80)) if rng.random() < 0.9 else None
             state = State.CLOSED if met else rng.choice([State.UNDER_INVESTIGATION, State.EMAILED_TO_OMH])
-            clocks.append({"incident_id": key, "clock": ClockName.INVESTIGATION.value, "facility": facility,
-                           "program": "Unit", "jc_case_number": f"SYN-{n}", "code": "an.neglect", "days": 45,
-                           "start_at": reported, "due_at": due, "set_at": reported, "met_at": met})
+            investigation = ClockName.INVESTIGATION.value
+            clocks.append({"incident_id": key, "key": investigation, "clock": investigation, "facility": facility,
+                           "program": "Unit", "jc_case_number": f"SYN-{n}", "code": "an.neglect", "length": 45,
+                           "unit": "calendar_days", "provisional": False, "start_at": reported, "due_at": due,
+                           "warn_at": due - timedelta(hours=48), "set_at": reported, "met_at": met, "waived_at": None,
+                           # the clock process has recorded what was due by now (a steady state)
+                           "due_soon_recorded_at": None if met or due - timedelta(hours=48) > NOW else due - timedelta(hours=48),
+                           "missed_recorded_at": None if met or due > NOW else due})
             rows.append({"incident_id": key, "facility": facility, "state": state, "since": met or reported,
-                         "jc_case_number": f"SYN-{n}", "code": "an.neglect", "report_of_death_due": None,
-                         "investigation_due": None if met else due, "report_of_death_submitted": False,
-                         "closed_once": bool(met)})
+                         "jc_case_number": f"SYN-{n}", "code": "an.neglect", "obligations": CHARTS_ONLY,
+                         "open_obligations": None if met else open_obligations.encode({investigation: (investigation, due)}),
+                         "report_of_death_submitted": False, "closed_once": bool(met)})
             state_counts[(facility, state)] = state_counts.get((facility, state), 0) + 1
             if not met:
                 due_key = (facility, ClockName.INVESTIGATION.value, due)

@@ -19,7 +19,8 @@ from workflows.service import IncidentService
 
 def _fill(service: IncidentService, actor: Any, iid: UUID, **facts: Any) -> None:
     incident = service.incident(actor, iid)
-    for screen, fields in complete_details(incident.clock_start - timedelta(hours=1), **facts):
+    # discovered: Part 524's 24-hour report to the JC runs from discovery (docs/obligations.md)
+    for screen, fields in complete_details(incident.clock_start - timedelta(hours=1), discovered=True, **facts):
         service.record_details(actor, iid, screen, fields)
 
 
@@ -54,6 +55,13 @@ def _story(service: IncidentService, registry: AccountService, db: Path) -> dict
         lines += ["refused, as it should be:", f"  {refused.message}"]
     service.email_omh(risk, death.incident_id)
     service.submit_report_of_death(risk, death.incident_id)
+    # Jonathan's Law: the qualified person was told within 24 hours (the abuse allegation's never was)
+    service.record_notice_recipient(clinical, death.incident_id, {
+        "recipient_id": "qp-1", "role": "qualified_person", "name": "Client's sister", "relationship": "sister",
+        "contacts": {"phone": "555-0100"}, "preferred": ["phone"]})
+    service.record_notification(clinical, death.incident_id, {
+        "recipient_id": "qp-1", "notified_at": (death.jc_reported_at + timedelta(hours=3)).isoformat(),
+        "method": "phone", "outcome": "reached", "note": "Told of the death and how to ask for the report."})
     service.email_omh(risk, abuse.incident_id)
     service.start_investigation(clinical, abuse.incident_id)
 
@@ -70,12 +78,12 @@ def _story(service: IncidentService, registry: AccountService, db: Path) -> dict
 
     views = [describe(service.incident(risk, iid), risk, service.clock())
              for iid in (death.incident_id, abuse.incident_id, crime, fall)]
-    for view in views:  # two lines each, to fit 80 columns
-        clocks = "; ".join(f"{c['name'].replace('_', ' ')} {c['status'].replace('_', ' ')}"
-                           + (f", {days(c['days_late'] * 24)} late" if c["days_late"] else "")
-                           for c in view["clocks"]) or "no clocks"
+    for view in views:  # to fit 80 columns: the incident, then one line per obligation
         lines.append(f"{view['jc_case_number'] or 'New Incident':14} {view['details']['code']:26} {view['route']}")
-        lines.append(f"{'':14} {view['state'].replace('_', ' ')}; {clocks}")
+        lines.append(f"{'':14} {view['state'].replace('_', ' ')}{'' if view['clocks'] else '; no clocks'}")
+        for c in view["clocks"]:
+            late = f", {days(c['days_late'] * 24)} late" if c["days_late"] else ""
+            lines.append(f"{'':16}{c['name'].replace('_', ' ')}: {c['status'].replace('_', ' ')}{late}")
     lines += [f"look closer:  export NIMRS_DATABASE_URL=sqlite:///{db}",
               "              .venv/bin/nimrs show 2026-DEMO-002 --as risk.manager",
               "in a browser: echo 'a passphrase of yours' | .venv/bin/nimrs users add you \\",

@@ -1,4 +1,5 @@
-"""Docs generated from code: the workflow diagram, the event catalogue and the settings (``adapters.settings``).
+"""Docs generated from code: the workflow diagram, the event catalogue, the settings (``adapters.settings``) and
+the obligations' clocks (``adapters.tooling.obligations_doc``).
 
 ``python -m adapters.tooling.docgen`` (or ``make docs``) rewrites them; a test fails when they are stale.
 """
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from adapters.integrations.event_schemas import KINDS, SOURCE, data_schema
 from adapters.settings import settings_markdown
+from adapters.tooling.obligations_doc import obligations_markdown
 from domain.incident import Incident
 from domain.lifecycle import INITIAL_STATE, MACHINE, Creation, Step
 from workflows.permissions import ALLOWED, Action
@@ -109,7 +111,8 @@ def schemas() -> list[str]:
     return lines
 
 
-OUTPUTS = {"workflow.md": workflow_markdown, "events.md": events_markdown, "settings.md": settings_markdown}
+OUTPUTS = {"workflow.md": workflow_markdown, "events.md": events_markdown, "settings.md": settings_markdown,
+           "obligations.md": lambda: obligations_markdown(GENERATED)}
 
 
 def main() -> None:

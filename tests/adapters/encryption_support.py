@@ -24,7 +24,7 @@ def screens(runtime: Runtime, marker: str) -> list[tuple[str, dict[str, object]]
     occurred = runtime.clock() - timedelta(days=1, hours=2)
     return [
         ("incident", {"occurred_at": occurred.isoformat(), "location": f"Room {marker}",
-                      "on_premises_or_supervised": True}),
+                      "on_premises_or_supervised": True, "discovered_at": (occurred + timedelta(minutes=5)).isoformat()}),
         ("clients", {"clients": [{"client_id": f"C-{marker}", "age": 34, "role": f"subject {marker}"}]}),
         ("staff", {"staff_involved": [f"S-{marker}"], "witnesses": [f"W-{marker}"]}),
         ("narrative", {"narrative": f"Narrative {marker}", "immediate_actions": f"Actions {marker}"}),
@@ -45,6 +45,13 @@ def write_every_copy(runtime: Runtime, case: str = "2026-000101", marker: str = 
     for screen, fields in screens(runtime, marker):
         service.record_details(L2, incident_id, screen, fields)
     service.email_omh(L1, incident_id)
+    # the notification ledger (Part 524, the default): a qualified person's name and contacts, a note
+    service.record_notice_recipient(L2, incident_id, {
+        "recipient_id": "qp-1", "role": "qualified_person", "name": f"Parent {marker}", "relationship": f"mother {marker}",
+        "contacts": {"phone": f"555 {marker}"}})
+    service.record_notification(L2, incident_id, {
+        "recipient_id": "qp-1", "notified_at": runtime.clock().isoformat(), "method": "phone", "outcome": "reached",
+        "note": f"Note {marker}"})
     service.start_investigation(L2, incident_id)
     service.document_findings(L2, incident_id, f"Findings {marker}")
     service.close(L1, incident_id)

@@ -31,7 +31,7 @@ ROWS = {  # one row of every table 0.1.0 kept beside the events, and a read mode
     "nimrs_webhook_deliveries": {"subscription_id": "sub-1", "position": 7, "message_id": "m/1", "type": "t",
                                  "payload": "{}", "status": "pending", "attempts": 0, "next_attempt_at": AT,
                                  "last_error": None, "delivered_at": None},
-    "projection_positions": {"view": "overdue", "position": 1234, "last_event_at": AT},
+    "projection_positions": {"view": "audit", "position": 1234, "last_event_at": AT},
 }
 
 
@@ -74,6 +74,8 @@ def test_a_release_0_1_0_database_upgrades_to_head_with_its_data_intact(database
                         found = found.replace(tzinfo=timezone.utc)
                     assert found == value, f"{table}.{column}"
             assert [_differences(connection, name) for name in DATABASES] == [[], []]
+            # views migration 0005 changed the overdue, board and list tables: they rebuild from position 0
+            assert connection.execute(text("SELECT view FROM projection_positions")).scalars().all() == ["audit"]
         assert [upgrade(engine, name) for name in DATABASES] == [d.head for d in DATABASES.values()], \
             "a second upgrade changes nothing"
     finally:

@@ -43,7 +43,7 @@ def test_a_log_written_by_release_0_1_0_replays_to_the_same_incidents(database_u
             assert (incident.route, incident.findings, incident.details) == \
                 (expected["route"], expected["findings"], expected["details"])
             assert (str(incident.closed_from) if incident.closed_from else None) == expected["closed_from"]
-            assert {name: [d.days, d.start.isoformat(), d.due.isoformat()] for name, d in incident.deadlines.items()} \
+            assert {name: [d.length, d.start.isoformat(), d.due.isoformat()] for name, d in incident.deadlines.items()} \
                 == expected["deadlines"]
         every_state = {"jc_import_queue", "draft", "emailed_to_omh", "report_of_death_submitted", "under_investigation",
                        "closed"}

@@ -28,7 +28,7 @@ from adapters.persistence.event_chain import EventChain, Link
 from adapters.settings import load_settings, parse_database_url
 from domain.errors import ValidationFailed
 from tests.adapters.test_cli import NIMRS
-from tests.conftest import L2, FakeClock, stored_event_count
+from tests.conftest import CHARTS_ONLY_SUITE, L2, FakeClock, stored_event_count
 from tests.http.support import VPCR, Api, add_staff, eventually, live_server
 from tests.workflows.helpers import received
 from workflows.service import IncidentService
@@ -140,7 +140,8 @@ def test_an_edited_link_in_the_chain_table_is_named(database_url: str, runtime: 
 
 
 def test_the_chain_holds_with_encryption_and_after_the_key_is_shredded(database_url: str, clock) -> None:  # type: ignore[no-untyped-def]
-    encrypted = {"NIMRS_DATABASE_URL": database_url, "NIMRS_CIPHER_KEY": b64encode(b"c" * 32).decode()}
+    encrypted = {"NIMRS_DATABASE_URL": database_url, "NIMRS_CIPHER_KEY": b64encode(b"c" * 32).decode(),
+                 **CHARTS_ONLY_SUITE}  # two events per incident
     with Runtime(load_settings(encrypted), clock) as runtime:
         for number in range(3):
             runtime.service.import_report(L2, received(runtime.service, case=f"2026-00020{number}"))
@@ -155,8 +156,8 @@ def test_the_chain_holds_with_encryption_and_after_the_key_is_shredded(database_
 
 
 def test_a_rolled_back_insert_leaves_a_gap_that_is_no_finding(postgres_url: str, clock) -> None:  # type: ignore[no-untyped-def]
-    with Runtime(load_settings({"NIMRS_DATABASE_URL": postgres_url}), clock) as runtime:
-        received(runtime.service, case="2026-000001")
+    with Runtime(load_settings({"NIMRS_DATABASE_URL": postgres_url, **CHARTS_ONLY_SUITE}), clock) as runtime:
+        received(runtime.service, case="2026-000001")  # one event each
         sql(postgres_url, "SELECT nextval('nimrs_events_notification_id_seq')")  # an id used and rolled back
         received(runtime.service, case="2026-000002")
         runtime.event_chain.seal()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, 
 from adapters.bootstrap import Runtime
 from adapters.integrations.vpcr import parse_vpcr_reports
 from adapters.settings import load_settings
-from tests.conftest import FakeClock
+from tests.conftest import CHARTS_ONLY_SUITE, FakeClock
 from tests.http.support import PASSWORD, STAFF, VPCR, add_staff, live_server
 
 CHROMIUM = os.environ.get("NIMRS_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -37,6 +37,7 @@ class Site:
     clock: FakeClock
     browser: Browser
     contexts: list[BrowserContext]
+    settings: dict[str, str] = field(default_factory=dict)  # more NIMRS_* settings, for the server and runtime()
 
     def page(self, user: str | None = None, *, password: str = PASSWORD, accessibility: bool = False) -> Page:
         """A new browser (own cookies), signed in as ``user`` through the sign-in form."""
@@ -51,7 +52,8 @@ class Site:
         return page
 
     def runtime(self) -> Runtime:
-        return Runtime(load_settings({"NIMRS_DATABASE_URL": self.database_url}), self.clock)
+        return Runtime(load_settings({"NIMRS_DATABASE_URL": self.database_url, **CHARTS_ONLY_SUITE, **self.settings}),
+                       self.clock)
 
 
 def sign_in(page: Page, user: str, password: str = PASSWORD) -> None:
@@ -105,8 +107,15 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+@pytest.fixture
+def site_settings() -> dict[str, str]:
+    """More settings for the ``site`` (``NIMRS_*``): a test module overrides this fixture to run its site otherwise,
+    e.g. on Part 524's obligations."""
+    return {}
+
+
 @pytest.fixture(params=["sqlite"])
-def site(request: pytest.FixtureRequest, tmp_path: Path, browser: Browser) -> Iterator[Site]:
+def site(request: pytest.FixtureRequest, tmp_path: Path, browser: Browser, site_settings: dict[str, str]) -> Iterator[Site]:
     """A server on a fresh SQLite file (or, parametrised ``indirect`` with "postgres", a fresh PostgreSQL database)
     with the staff of tests/http (password PASSWORD), and one VPCR report."""
     database_url = (f"sqlite:///{tmp_path / 'nimrs.db'}" if request.param == "sqlite"
@@ -114,8 +123,8 @@ def site(request: pytest.FixtureRequest, tmp_path: Path, browser: Browser) -> It
     PICTURES["taking"] = request.param == "sqlite"
     clock = FakeClock(datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc))
     add_staff(database_url, clock, STAFF)
-    with live_server(database_url, clock) as base_url:
-        made = Site(base_url, database_url, clock, browser, [])
+    with live_server(database_url, clock, environ=site_settings) as base_url:
+        made = Site(base_url, database_url, clock, browser, [], dict(site_settings))
         receive_reports(made, VPCR)
         yield made
         for context in made.contexts:

@@ -86,7 +86,7 @@ def test_level_2_drafts_and_level_1_submits_through_the_screens(site: Site) -> N
     screenshot(submitter, "confirm-email-omh")
     click_and_wait(submitter.get_by_role("button", name="Email OMH"))
     expect(submitter.get_by_role("heading", level=1)).to_contain_text("Emailed to OMH")
-    expect(submitter.get_by_role("table", name="Reporting clocks")).to_contain_text("report of death")
+    expect(submitter.get_by_role("table", name="Reporting clocks")).to_contain_text("Report of Death")
     screenshot(submitter, "incident-submitted")
     # On to closed, still in the browser: the Report of Death, the investigation, its findings, and closure.
     for step in ("Email JC (Report of Death)", "Close"):

@@ -16,7 +16,7 @@ import pytest
 from adapters.tooling.samples import complete_details, vpcr_report
 from domain.errors import NimrsError, TransitionRefused
 from domain.incident import Incident
-from domain.lifecycle import STAYS, TABLE, State, Step, available_steps
+from domain.lifecycle import LEDGER_STEPS, STAYS, TABLE, State, Step, available_steps
 from tests.conftest import L1, L2
 
 T0 = datetime(2026, 3, 2, 15, tzinfo=timezone.utc)
@@ -32,8 +32,24 @@ def _arguments(step: Step) -> tuple[object, ...]:
     }.get(step, ())
 
 
+LEDGER_ARGUMENTS: dict[Step, dict[str, object]] = {
+    Step.RECORD_NOTICE_RECIPIENT: {"recipient": {"recipient_id": "qp-1", "role": "qualified_person", "name": "A. Parent"}},
+    Step.RECORD_NOTIFICATION: {"notification": {"recipient_id": "qp-1", "notified_at": T0.isoformat(), "method": "phone",
+                                                "outcome": "reached"}},
+    Step.RECORD_REQUEST: {"request_id": "r-1", "kind": "jc_information", "requested_by": "justice_center",
+                          "received_at": T0},
+    Step.RELEASE_RECORDS: {"request_id": "r-1", "released_at": T0, "method": "letter",
+                           "document": {"sha256": "0" * 64, "size": 1, "location": "x"}, "redactions": {}},
+    Step.SEND_TO_JC: {"what": "autopsy_report", "sent_at": T0},
+    Step.SUBMIT_WSIR: {"reference": "WSIR-1"},
+    Step.WAIVE_OBLIGATION: {"key": "investigation", "reason": "reason"},
+    Step.EXTEND_OBLIGATION: {"key": "autopsy_report", "due": T0 + timedelta(days=200), "reason": "reason"},
+}
+
+
 def take(incident: Incident, step: Step) -> None:
-    getattr(incident, step.value)(L1, T0 + timedelta(hours=incident.version), *_arguments(step))
+    getattr(incident, step.value)(L1, T0 + timedelta(hours=incident.version), *_arguments(step),
+                                  **LEDGER_ARGUMENTS.get(step, {}))
 
 
 def received(code: str = "an.physical-abuse", setting: str = "inpatient") -> Incident:
@@ -128,7 +144,29 @@ def test_every_scenario_is_in_the_state_its_name_says() -> None:
     assert set(states.values()) == set(State), "some state has no scenario"
 
 
-@pytest.mark.parametrize("step", list(Step))
+# The ledger's steps also need facts recorded before them (a recipient before a notification, a request before
+# a release): tests/domain/test_obligations.py takes them; here, only where the lifecycle offers them.
+OPEN_STATES = {D, E, R, INV}
+LEDGER_OFFERED: dict[Step, set[State]] = {
+    S.RECORD_NOTICE_RECIPIENT: OPEN_STATES, S.RECORD_NOTIFICATION: OPEN_STATES,
+    S.RECORD_REQUEST: OPEN_STATES | {C}, S.RELEASE_RECORDS: OPEN_STATES | {C}, S.SEND_TO_JC: {E, R, INV, C},
+    S.WAIVE_OBLIGATION: OPEN_STATES | {C}, S.EXTEND_OBLIGATION: OPEN_STATES | {C},
+}
+
+
+@pytest.mark.parametrize("step", sorted(LEDGER_STEPS))
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_the_ledger_steps_are_offered_in_the_states_they_belong_to(scenario: str, step: Step) -> None:
+    incident = SCENARIOS[scenario]()
+    # WSIR: only while an abuse or neglect investigation is open
+    expected = scenario.startswith("investigating, abuse") if step is S.SUBMIT_WSIR else incident.state in LEDGER_OFFERED[step]
+    assert (step in available_steps(incident)) is expected
+    if not expected:
+        with pytest.raises(TransitionRefused):
+            take(incident, step)
+
+
+@pytest.mark.parametrize("step", [step for step in Step if step not in LEDGER_STEPS])
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_each_step_in_each_state(scenario: str, step: Step) -> None:
     incident = SCENARIOS[scenario]()
@@ -193,6 +231,6 @@ def test_an_incident_whose_route_needs_an_age_not_yet_recorded_offers_its_steps(
         if screen != "clients":
             incident.record_details(L2, T0, screen, fields)
     assert incident.route is None
-    assert available_steps(incident) == [Step.RECORD_DETAILS]
+    assert [step for step in available_steps(incident) if step not in LEDGER_STEPS] == [Step.RECORD_DETAILS]
     with pytest.raises(TransitionRefused, match="required details are missing: clients"):
         incident.email_omh(L1, T0)

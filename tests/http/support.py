@@ -16,6 +16,7 @@ from adapters.http.app import create_app
 from adapters.settings import load_settings
 from adapters.tooling.bench_http import free_port
 from domain.clock import Clock
+from tests.conftest import CHARTS_ONLY_SUITE
 
 PASSWORD = "a long enough passphrase"
 VPCR = {
@@ -65,7 +66,7 @@ class Api:
 
 
 def add_staff(database_url: str, clock: Clock, names: dict[str, tuple[str, int, bool, bool]] = STAFF) -> None:
-    with Runtime(load_settings({"NIMRS_DATABASE_URL": database_url}), clock) as runtime:
+    with Runtime(load_settings({"NIMRS_DATABASE_URL": database_url, **CHARTS_ONLY_SUITE}), clock) as runtime:
         for name, (facility, level, admin, reviewer) in names.items():
             runtime.accounts.add(name, facility, level, password=PASSWORD, security_admin=admin,
                                  state_reviewer=reviewer)
@@ -75,7 +76,7 @@ def add_staff(database_url: str, clock: Clock, names: dict[str, tuple[str, int, 
 def live_server(database_url: str, clock: Clock, run_projector: bool = True,
                 environ: Mapping[str, str] | None = None) -> Iterator[str]:
     """``environ``: more settings (``NIMRS_*``) for the server."""
-    app = create_app(load_settings({"NIMRS_DATABASE_URL": database_url, **(environ or {})}), clock, run_projector)
+    app = create_app(load_settings({"NIMRS_DATABASE_URL": database_url, **CHARTS_ONLY_SUITE, **(environ or {})}), clock, run_projector)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

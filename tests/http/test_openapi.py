@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 
 from tests.conftest import FakeClock
 from tests.http.support import PASSWORD, SCREENS, VPCR, Api, add_staff, eventually
+from tests.http.test_notification_ledger import walk_the_ledger
 
 PUBLIC = {("post", "/auth/token"), ("get", "/health")}  # the only operations without sign-in
 STREAM = ("get", "/events/stream")
@@ -182,6 +183,7 @@ def test_real_responses_match_their_documented_schemas(api: Api, database_url: s
     assert l1.post("/incidents/2026-015501/amend", json={"screen": "narrative", "fields": {"narrative": "At 06:10."},
                                                          "reason": "The nursing log."}).status_code == 200
     assert l2.post("/incidents/2026-015501/import-report").status_code == 409  # not in the JC import queue
+    walk_the_ledger(l1, l2, database_url, clock)  # each of the notification ledger's steps (docs/adr/0014)
     created = l2.post("/incidents", json={"program": "Clinic A", "setting": "outpatient", "code": "si.fall",
                                           "summary": "Fell in the waiting room."})
     assert created.status_code == 201
@@ -204,6 +206,7 @@ def test_real_responses_match_their_documented_schemas(api: Api, database_url: s
     assert eventually(lambda: l3.get("/audit-trail").json())
     assert eventually(lambda: l3.get("/statistics", params={"by": "route"}).json())
     assert l3.get("/statistics", params={"by": "month"}).status_code == 200
+    assert l3.get("/statistics/notifications-on-time").status_code == 200
     assert l3.get("/board").status_code == 200
     assert eventually(lambda: l3.get("/board", params={"state": "draft"}).json()["incidents"])
     assert l3.get("/overdue", params={"facility": "F-002"}).status_code == 404
@@ -222,6 +225,20 @@ def test_real_responses_match_their_documented_schemas(api: Api, database_url: s
         assert l3.post("/classify", json=facts).status_code == 200
     assert l3.post("/classify", json={"code": "no.such", "setting": "inpatient", "on_premises": True,
                                       "serious_harm": False}).status_code == 422
+
+    # Obligations; a facility's settings (docs/adr/0014).
+    assert l3.get("/obligations", params={"status": "all"}).status_code == 200
+    assert l3.get("/obligations", params={"status": "late"}).status_code == 422
+    assert l3.get("/facilities/F-001/obligations").status_code == 200
+    assert l1.put("/facilities/F-001/obligations", json={"rules": "charts@1", "reason": "As before"}).status_code == 200
+    assert l2.put("/facilities/F-001/obligations", json={"rules": "charts@1", "reason": "x"}).status_code == 403
+    assert l1.put("/facilities/F-001/obligations", json={"rules": "nope@1", "reason": "x"}).status_code == 422
+    assert elsewhere.get("/facilities/F-001/obligations").status_code == 404
+    assert admin.put("/facilities/F-001/alert-rules", json={"rules": [{"on": ["clock_missed"], "to": ["risk@example.org"]}],
+                                                           "reason": "Risk hears of misses"}).status_code == 200
+    assert l1.get("/facilities/F-001/alert-rules").status_code == 200
+    assert l3.get("/facilities/F-001/alert-rules").status_code == 403
+    assert admin.get("/facilities/F-001/history", params={"kind": "alert_rules"}).status_code == 200
 
     # Integrators: the feed; webhooks.
     feed = l3.get("/events", params={"limit": 100})

@@ -6,9 +6,13 @@ check comes after the level and facility checks), so the matrix changes nothing 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from tests.http.support import PASSWORD, VPCR, Api, eventually
+import pytest
+
+from tests.conftest import FakeClock
+from tests.http.support import PASSWORD, VPCR, Api, add_staff, eventually, live_server
 
 USERS = ("l1", "l2", "l3", "admin", "reviewer", "other.l1", "other.admin")
 STALE = {"If-Match": '"999"'}
@@ -24,6 +28,9 @@ LOG = {**ADMIN, "reviewer": OK}
 RECEIVE = {"l1": OK, "l2": OK, "l3": 403, "admin": 403, "reviewer": 403, "other.l1": 404, "other.admin": 404}
 READERS = {"l1": OK, "l2": 403, "l3": 403, "admin": OK, "reviewer": OK, "other.l1": 404, "other.admin": 404}
 CREATE = {"l1": 201, "l2": 201, "l3": 403, "admin": 403, "reviewer": 403, "other.l1": 201, "other.admin": 201}
+CHOOSE = {**SUBMIT, "l1": OK, "reviewer": 404}  # a facility's obligation rules: its Level 1
+ALERT_RULES = {**READERS, "reviewer": 403}  # they hold email addresses: the facility's administrators and Level 1
+SET_ALERT_RULES = {**ADMIN_OWN, "reviewer": 404, "other.l1": 404}
 NEW_INCIDENT = {"program": "Clinic A", "setting": "outpatient", "code": "si.fall", "summary": "Fell."}
 
 # (method, path, json body, expected by user)
@@ -60,10 +67,30 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/incidents/{id}/close", None, SUBMIT),
     ("POST", "/incidents/{id}/reopen", {"reason": "x"}, SUBMIT),
     ("POST", "/incidents/{id}/amend", {"screen": "narrative", "fields": {"narrative": "y"}, "reason": "z"}, SUBMIT),
+    ("POST", "/incidents/{id}/record-notice-recipient", {"recipient_id": "qp-1", "role": "qualified_person", "name": "x"},
+     EDIT),
+    ("POST", "/incidents/{id}/record-notification", {"recipient_id": "qp-1", "notified_at": "2026-11-19T08:00:00-05:00",
+                                                      "method": "phone", "outcome": "reached"}, EDIT),
+    ("POST", "/incidents/{id}/record-request", {"request_id": "r-1", "kind": "incident_report_copy", "requested_by": "qp-1",
+                                                 "received_at": "2026-11-19T08:00:00-05:00"}, EDIT),
+    ("POST", "/incidents/{id}/release-records", {"request_id": "r-1", "released_at": "2026-11-19T08:00:00-05:00",
+                                                  "method": "letter", "document": {"sha256": "0" * 64, "size": 1,
+                                                                                   "location": "x"}}, SUBMIT),
+    ("POST", "/incidents/{id}/send-to-jc", {"what": "autopsy_report", "sent_at": "2026-11-19T08:00:00-05:00"}, SUBMIT),
+    ("POST", "/incidents/{id}/submit-wsir", {"reference": "W-1"}, SUBMIT),
+    ("POST", "/incidents/{id}/waive-obligation", {"key": "jc_report", "reason": "x"}, SUBMIT),
+    ("POST", "/incidents/{id}/extend-obligation", {"key": "autopsy_report", "due": "2027-01-01", "reason": "x"}, SUBMIT),
     ("GET", "/overdue?facility=F-001", None, READ_OWN),
+    ("GET", "/obligations?facility=F-001", None, READ_OWN),
+    ("GET", "/facilities/F-001/obligations", None, READ_OWN),
+    ("PUT", "/facilities/F-001/obligations", {"rules": "charts@1", "reason": "x"}, CHOOSE),  # the suite's rules: no change
+    ("GET", "/facilities/F-001/alert-rules", None, ALERT_RULES),
+    ("PUT", "/facilities/F-001/alert-rules", {"rules": [], "reason": "x"}, SET_ALERT_RULES),
+    ("GET", "/facilities/F-001/history?kind=obligations", None, READ_OWN),
     ("GET", "/board?facility=F-001", None, READ_OWN),
     ("GET", "/incidents?facility=F-001", None, READ_OWN),
     ("GET", "/statistics?facility=F-001", None, READ_OWN),
+    ("GET", "/statistics/notifications-on-time?facility=F-001", None, READ_OWN),
     ("GET", "/audit-trail?facility=F-001", None, READ_OWN),
     ("GET", "/incidents/{id}/readers", None, READERS),
     ("GET", "/read-audit?facility=F-001", None, READERS),
@@ -83,12 +110,24 @@ STREAM = ("GET", "/events/stream")  # tested apart: a stream answers 200 and sta
 PUBLIC = {("POST", "/auth/token"), ("GET", "/health")}
 
 
+@pytest.fixture
+def api(database_url: str, clock: FakeClock) -> Iterator[Api]:
+    """As in tests/http/conftest.py, with room for one anonymous refusal per endpoint: the matrix has more than the
+    60 a minute an address is allowed before 429 (the fake clock stands still)."""
+    add_staff(database_url, clock)
+    with live_server(database_url, clock, environ={"NIMRS_ANONYMOUS_LIMIT_PER_ADDRESS": "1000"}) as base_url:
+        client = Api(base_url)
+        yield client
+        client.close()
+
+
 def test_the_matrix_covers_every_endpoint(api: Api) -> None:
     spec = api.anonymous.get("/openapi.json").json()
     endpoints = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
     covered = {(method, path.split("?")[0].replace("{id}", "{reference}").replace("{webhook}", "{subscription_id}")
                 .replace("/users/l3/", "/users/{user_id}/")
-                .replace("/users/new.admin", "/users/{user_id}").replace("/record-details/narrative", "/record-details/{screen}"))
+                .replace("/users/new.admin", "/users/{user_id}").replace("/record-details/narrative", "/record-details/{screen}")
+                .replace("/facilities/F-001/", "/facilities/{facility}/"))
                for method, path, _, _ in MATRIX}
     assert endpoints - covered - PUBLIC - {STREAM} == set()
 

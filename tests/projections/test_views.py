@@ -155,10 +155,11 @@ def test_views_applied_in_small_batches_equal_a_fresh_rebuild(
 def test_the_overdue_first_page_reads_the_partial_index(service: IncidentService, projector: Projector,
                                                         clock: FakeClock) -> None:
     """At size, the supervisor's first page must be an index range scan, not a scan of every clock."""
-    rows = [{"incident_id": f"{n:08d}-0000-4000-8000-000000000000", "clock": "investigation",
+    rows = [{"incident_id": f"{n:08d}-0000-4000-8000-000000000000", "key": "investigation", "clock": "investigation",
              "facility": f"F-{n % 40:03d}", "program": "Unit", "jc_case_number": None, "code": "an.neglect",
-             "days": 45, "start_at": clock.now, "due_at": clock.now + timedelta(hours=n % 5000 - 2500),
-             "set_at": clock.now, "met_at": clock.now if n % 3 else None} for n in range(20_000)]
+             "length": 45, "unit": "calendar_days", "provisional": False, "start_at": clock.now,
+             "due_at": clock.now + timedelta(hours=n % 5000 - 2500), "warn_at": clock.now, "set_at": clock.now,
+             "met_at": clock.now if n % 3 else None} for n in range(20_000)]
     with projector.engine.begin() as connection:
         connection.execute(overdue.clocks.insert(), rows)
         if connection.dialect.name == "postgresql":

@@ -14,7 +14,7 @@ def received(service: IncidentService, case: str = "2026-000101", code: str = "a
 
 def fill(service: IncidentService, iid: UUID, **facts: object) -> None:
     start = service.load(iid).clock_start
-    for screen, fields in complete_details(start - timedelta(hours=1), **facts):  # type: ignore[arg-type]
+    for screen, fields in complete_details(start - timedelta(hours=1), discovered=True, **facts):  # type: ignore[arg-type]
         service.record_details(L2, iid, screen, fields)
 
 

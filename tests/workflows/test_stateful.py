@@ -30,13 +30,34 @@ from workflows.store import IncidentStore
 
 USERS = [actor(f"user-{facility}-{level}", level, facility) for facility in ("F-001", "F-002") for level in (1, 2, 3)]
 # A death twice: the Report of Death needs one to get through every step before it.
-CODES = ["an.neglect", "death.suicide", "si.fall", "si.crime", "omh.crime-in-community", "si.missing-patient", "death.suicide"]
+# Abuse twice too: WSIR needs one under investigation.
+CODES = ["an.neglect", "death.suicide", "si.fall", "si.crime", "omh.crime-in-community", "si.missing-patient", "death.suicide",
+         "an.neglect"]
 SETTINGS = ["inpatient", "residential", "cpep", "outpatient"]
-SUBMISSIONS = {"EmailedToOmh", "ReportOfDeathSubmitted", "Closed", "Reopened", "AmendedAfterSubmission"}
+SUBMISSIONS = {"EmailedToOmh", "ReportOfDeathSubmitted", "Closed", "Reopened", "AmendedAfterSubmission", "WsirSubmitted",
+               "RecordsReleased", "SentToJc", "ObligationWaived", "ObligationExtended"}
+OBLIGATIONS = st.sampled_from(["charts@1", "part524@1"])  # release 0.1.0's two clocks, or Part 524's too
+EARLY = "2026-03-02T15:00:00+00:00"  # the machines' first moment: never in the future
+LEDGER_ARGUMENTS: dict[Step, tuple[tuple[Any, ...], dict[str, Any]]] = {
+    Step.RECORD_NOTICE_RECIPIENT: (({"recipient_id": "qp-1", "role": "qualified_person", "name": "A. Parent"},), {}),
+    Step.RECORD_NOTIFICATION: (({"recipient_id": "qp-1", "notified_at": EARLY, "method": "phone", "outcome": "reached"},),
+                               {}),
+    Step.RECORD_REQUEST: ((), {"request_id": "r-1", "kind": "incident_report_copy", "requested_by": "qp-1",
+                               "received_at": EARLY}),
+    Step.RELEASE_RECORDS: ((), {"request_id": "r-1", "released_at": EARLY, "method": "letter",
+                                "document": {"sha256": "0" * 64, "size": 1, "location": "copy.pdf"}, "redactions": {}}),
+    Step.SEND_TO_JC: ((), {"what": "autopsy_report", "sent_at": EARLY}),
+    Step.SUBMIT_WSIR: (("WSIR-1",), {}),
+    Step.WAIVE_OBLIGATION: (("qualified_person_notice", "No qualified person: the patient objected."), {}),
+    Step.EXTEND_OBLIGATION: (("autopsy_report", "2027-06-01T00:00:00+00:00", "The examiner's report is pending."), {}),
+}
+# Steps that can be refused for their own inputs even where the lifecycle offers them.
+WITH_INPUTS = (Step.RECORD_DETAILS, Step.AMEND, Step.DOCUMENT_FINDINGS, *LEDGER_ARGUMENTS)
 ALLOWED_MOVES = {(step, source, source if dest == STAYS else dest) for step, sources, dest, _ in TABLE for source in sources}
 # A step acts as a user of a random level, usually of the incident's own facility.
 ACTING = st.tuples(st.sampled_from([1, 1, 2, 3]), st.sampled_from([True, True, True, False]))
-FACTS = st.fixed_dictionaries({"serious_harm": st.booleans(), "on_premises": st.booleans(), "age": st.sampled_from([12, 40])})
+FACTS = st.fixed_dictionaries({"serious_harm": st.booleans(), "on_premises": st.booleans(), "age": st.sampled_from([12, 40]),
+                               "discovered": st.just(True)})
 REACHED: set[str] = set()
 
 
@@ -47,11 +68,12 @@ def _state(incident: Incident) -> dict[str, Any]:
 def _call(target: Any, step: Step, *args: Any) -> Any:
     """One step on the service (``args``: user, incident id, screen, fields) or on the aggregate (actor, time, ...)."""
     *head, screen, fields = args
-    extra: dict[Step, tuple[Any, ...]] = {
+    extra: dict[Step, tuple[Any, ...]] = {  # steps with inputs of their own
         Step.RECORD_DETAILS: (screen, fields), Step.AMEND: (screen, fields, "correction"),
         Step.DOCUMENT_FINDINGS: ("Findings",), Step.REOPEN: ("New information",),
     }
-    return getattr(target, step.value)(*head, *extra.get(step, ()))
+    arguments, keywords = LEDGER_ARGUMENTS.get(step, ((), {}))
+    return getattr(target, step.value)(*head, *extra.get(step, ()), *arguments, **keywords)
 
 
 def _user(level: int, facility: str, same_facility: bool = True) -> Any:
@@ -71,9 +93,10 @@ class IncidentWorkflow(RuleBasedStateMachine):
     @rule(target=incidents, user=st.sampled_from(USERS), case=st.integers(0, 30), code=st.sampled_from(CODES),
           setting=st.sampled_from(SETTINGS), facility=st.sampled_from(["F-001", "F-002"]),
           how=st.sampled_from(["received", "received and completed", "received and completed", "new incident"]),
-          facts=FACTS)
-    def intake(self, user, case, code, setting, facility, how, facts):  # type: ignore[no-untyped-def]
+          facts=FACTS, obligations=OBLIGATIONS)
+    def intake(self, user, case, code, setting, facility, how, facts, obligations):  # type: ignore[no-untyped-def]
         """A report from the JC or a New Incident, by a random user; perhaps also imported and filled in."""
+        self.service.obligations_for = lambda _facility: obligations
         if how == "new incident":
             created = self._attempt(lambda: self.service.create_incident(
                 user, program="Program", setting=setting, code=code, summary="Entered directly"))
@@ -97,7 +120,9 @@ class IncidentWorkflow(RuleBasedStateMachine):
         facility = self.service.load(incident).facility
         offered = available_steps(self.service.load(incident))
         if offered and data.draw(st.integers(0, 3)):
-            trigger = data.draw(st.sampled_from(offered))
+            # the lifecycle's own steps twice as often as the ledger's, so runs get deep enough to close and reopen
+            moves = [step for step in offered if step not in LEDGER_ARGUMENTS or step is Step.SUBMIT_WSIR]
+            trigger = data.draw(st.sampled_from(moves if moves and data.draw(st.integers(0, 2)) else offered))
             user = _user(data.draw(st.sampled_from(sorted(ALLOWED[trigger]))), facility)
         else:
             trigger = data.draw(st.sampled_from(list(Step)))
@@ -105,6 +130,24 @@ class IncidentWorkflow(RuleBasedStateMachine):
         screen, fields = data.draw(st.sampled_from(
             complete_details(self.clock() - timedelta(days=2), **facts) + [("severity", {"harm_rating": 9})]))
         self._step(incident, user, trigger, lambda s: _call(s, trigger, user, incident, screen, fields))
+
+    @rule(incident=incidents)
+    def answer_a_records_request(self, incident):  # type: ignore[no-untyped-def]
+        """A qualified person asks for the report and gets it: four steps in a row, each of which may be refused."""
+        submitter = _user(1, self.service.load(incident).facility)
+        for step in (Step.RECORD_NOTICE_RECIPIENT, Step.RECORD_REQUEST, Step.RELEASE_RECORDS):
+            self._step(incident, submitter, step, lambda s, t=step: _call(s, t, submitter, incident, None, None))
+
+    @rule(incident=incidents)
+    def see_it_through(self, incident):  # type: ignore[no-untyped-def]
+        """The facility takes the incident as far as it will go, in order (each step may be refused): so random runs
+        reach the deep steps (WSIR, closing, reopening) however many the ledger adds."""
+        facility = self.service.load(incident).facility
+        for step in (Step.EMAIL_OMH, Step.SUBMIT_REPORT_OF_DEATH, Step.START_INVESTIGATION, Step.EXTEND_OBLIGATION,
+                     Step.SEND_TO_JC, Step.SUBMIT_WSIR, Step.DOCUMENT_FINDINGS, Step.WAIVE_OBLIGATION, Step.CLOSE,
+                     Step.REOPEN):
+            user = _user(min(ALLOWED[step]), facility)
+            self._step(incident, user, step, lambda s, t=step, u=user: _call(s, t, u, incident, None, None))
 
     def _fill(self, incident, user, facts) -> None:  # type: ignore[no-untyped-def]
         for screen, fields in complete_details(self.clock() - timedelta(days=2), **facts):
@@ -137,7 +180,10 @@ class IncidentWorkflow(RuleBasedStateMachine):
             incident = self.service.load(incident_id)
             assert incident.state in set(State)
             for name, deadline in incident.deadlines.items():
-                assert self.deadlines.setdefault((incident.id, name), deadline) == deadline, "a deadline moved"
+                if deadline.provisional:
+                    continue  # a draft's clocks follow its facts until Email OMH fixes them
+                fixed = (deadline.clock, deadline.start, deadline.length, deadline.unit)  # an extension moves only `due`
+                assert self.deadlines.setdefault((incident.id, name), fixed) == fixed, "a deadline moved"
             for event in self.service.store.repository.event_store.get(incident.id):
                 assert event.actor["facility"] == incident.facility
                 if type(event).__name__ in SUBMISSIONS:
@@ -173,14 +219,14 @@ class AggregateLifecycle(RuleBasedStateMachine):
         self.recorded: dict[Any, list[Any]] = {}
 
     @rule(target=incidents, case=st.integers(0, 10**6), code=st.sampled_from(CODES), setting=st.sampled_from(SETTINGS),
-          received=st.booleans())
-    def intake(self, case, code, setting, received):  # type: ignore[no-untyped-def]
+          received=st.booleans(), obligations=OBLIGATIONS)
+    def intake(self, case, code, setting, received, obligations):  # type: ignore[no-untyped-def]
         if received:
             report = vpcr_report(f"2026-{case:06}", self.clock() - timedelta(days=1), code=code, setting=setting)
-            incident = Incident.receive(report, self.editor, self.clock())
+            incident = Incident.receive(report, self.editor, self.clock(), obligations=obligations)
         else:
             incident = Incident.create(uuid4(), self.editor, self.clock(), program="Program", setting=setting, code=code,
-                                       summary="Entered directly", rules="current")
+                                       summary="Entered directly", rules="current", obligations=obligations)
         if incident.id in self.recorded:  # the same JC case number again: the store would refuse it as a duplicate
             return multiple()
         self.recorded[incident.id] = incident.collect_events()
@@ -196,7 +242,7 @@ class AggregateLifecycle(RuleBasedStateMachine):
             _call(incident, step, self.submitter, at, screen, fields)
         except NimrsError:
             assert _state(incident) == before and not incident.collect_events(), "a refused command recorded something"
-            assert not offered or step in (Step.RECORD_DETAILS, Step.AMEND, Step.DOCUMENT_FINDINGS), \
+            assert not offered or step in WITH_INPUTS, \
                 "an offered step without inputs of its own was refused"
             return
         assert offered, f"{step} succeeded but the lifecycle did not offer it"

@@ -135,8 +135,10 @@ def test_allowed_actions_come_from_the_machine_and_the_users_level(memory_servic
     s = memory_service
     iid = draft(s)
     incident = s.load(iid)
-    assert allowed_actions(incident, L1) == ["record_details", "email_omh"]
-    assert allowed_actions(incident, L2) == ["record_details"]
+    ledger = ["record_notice_recipient", "record_notification", "record_request"]  # Levels 1 and 2
+    assert allowed_actions(incident, L1) == ["record_details", "email_omh", *ledger, "release_records",
+                                             "waive_obligation", "extend_obligation"]
+    assert allowed_actions(incident, L2) == ["record_details", *ledger]
     assert allowed_actions(incident, L3) == []
     assert allowed_actions(incident, OTHER_L1) == []
 
@@ -214,7 +216,7 @@ def test_clocks_are_set_at_email_omh_and_never_move(memory_service, clock) -> No
     s.amend(L1, iid, "incident", {"code": "death.homicide"}, reason="Client died of the injuries")
     incident = s.load(iid)
     assert incident.deadlines["investigation"] == investigation
-    assert incident.deadlines["report_of_death"].days == 5
+    assert incident.deadlines["report_of_death"].length == 5
     assert incident.needs_report_of_death()
 
 

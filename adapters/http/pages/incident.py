@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from adapters.http.context import Context, context
 from adapters.http.limits import client_address
 from adapters.http.pages import details_form
+from adapters.http.pages.obligations_shown import LEDGER_CHOICES, ledger, obligation_rows
 from adapters.http.pages.rendering import render
 from adapters.http.pages.route import PageRoute
 from adapters.http.pages.session import PageUser, check_csrf
@@ -28,7 +29,7 @@ from adapters.naming import incident_label
 from domain.details import REQUIRED, SCREENS
 from domain.errors import PermissionDenied, TooManyRequests, ValidationFailed
 from domain.incident import Incident
-from domain.lifecycle import Step
+from domain.lifecycle import State, Step
 from domain.rules import rule_set
 from domain.vpcr import incident_id_for
 from workflows.accounts import Principal
@@ -47,6 +48,10 @@ ATTESTATION = {
                                  "knowledge, and send it to the Justice Center.",
     Step.CLOSE: "I confirm that the investigation's findings are documented and that this incident may be closed.",
 }
+# Steps with their own forms in the Obligations and Notification ledger sections, not buttons under "What you can do".
+LEDGER_STEPS = [step.value for step in (
+    Step.RECORD_NOTICE_RECIPIENT, Step.RECORD_NOTIFICATION, Step.RECORD_REQUEST, Step.RELEASE_RECORDS, Step.SEND_TO_JC,
+    Step.SUBMIT_WSIR, Step.WAIVE_OBLIGATION, Step.EXTEND_OBLIGATION)]
 
 
 def _attested(command_name: str) -> Step:
@@ -79,8 +84,10 @@ def incident_page(request: Request, who: Principal, incident: Incident, status: 
                   failed: dict[str, Any] | None = None) -> Response:
     """``failed``: the screen or step that was refused, its messages by field, and the values typed, shown again."""
     ctx = context(request)
-    screen = describe(incident, who.actor, ctx.clock())
+    now = ctx.clock()
+    screen = describe(incident, who.actor, now)
     rules = rule_set(incident.rule_set_name)
+    obligations = obligation_rows(screen, incident.deadlines.keys(), who.actor, now)
     return render(request, "incident.html", status=status,
                   title=f"Incident {incident_label(incident.id, incident.jc_case_number)}",
                   incident=screen, reference=str(incident.id), screens=SCREENS, titles=details_form.SCREEN_TITLES,
@@ -89,15 +96,16 @@ def incident_page(request: Request, who: Principal, incident: Incident, status: 
                   harm_help=details_form.rating_help("harm"), risk_help=details_form.rating_help("risk"),
                   bases=details_form.BASIS_CHOICES, rows=range(1, details_form.ROWS + 1),
                   local_input=details_form.local_input, failed=failed or {},
-                  required=REQUIRED,
-                  attested_steps={step.value for step in ATTESTATION})
+                  required=REQUIRED, attested_steps={step.value for step in ATTESTATION}, ledger_steps=LEDGER_STEPS,
+                  obligations=obligations, ledger=ledger(screen, obligations), choices=LEDGER_CHOICES,
+                  closing_blockers=incident.closing_blockers() if incident.state != State.CLOSED else [])
 
 
-def _done(reference: UUID, anchor: str = "") -> Response:
+def back_to_incident(reference: UUID, anchor: str = "") -> Response:
     return RedirectResponse(f"/web/incidents/{reference}{anchor}", status_code=303)
 
 
-def _run(ctx: Context, command: Callable[[IncidentService], Incident]) -> Incident:
+def run_command(ctx: Context, command: Callable[[IncidentService], Incident]) -> Incident:
     with ctx.writing():
         return command(ctx.service)
 
@@ -117,15 +125,15 @@ def _details(request: Request, who: Principal, reference: str, screen: str, valu
     fields = details_form.fields_from_form(screen, values) if screen in SCREENS else {}
     try:
         if step == Step.AMEND:
-            _run(ctx, lambda s: s.amend(who.actor, incident_id, screen, fields, values.get("reason", ""), expected))
+            run_command(ctx, lambda s: s.amend(who.actor, incident_id, screen, fields, values.get("reason", ""), expected))
         else:
-            _run(ctx, lambda s: s.record_details(who.actor, incident_id, screen, fields, expected))
+            run_command(ctx, lambda s: s.record_details(who.actor, incident_id, screen, fields, expected))
     except ValidationFailed as error:
         problems = error.problems or [error.message]
         failed = {"screen": screen, "errors": details_form.errors_by_field(screen, problems), "values": values,
                   "message": error.message}
         return incident_page(request, who, ctx.service.incident(who.actor, incident_id), 422, failed)
-    return _done(incident_id, f"#screen-{screen}")
+    return back_to_incident(incident_id, f"#screen-{screen}")
 
 
 @router.post("/web/incidents/{reference}/record-details/{screen}")
@@ -144,16 +152,16 @@ def amend(request: Request, reference: Reference, screen: Annotated[str, Path(ma
 def import_report(request: Request, reference: Reference, who: PageUser, csrf_token: Csrf = "",
                   version: Annotated[int | None, Form(ge=1, le=MAX_VERSION)] = None) -> Response:
     check_csrf(request, csrf_token)
-    incident = _run(context(request), lambda s: s.import_report(who.actor, incident_id_for(reference), version))
-    return _done(incident.id)
+    incident = run_command(context(request), lambda s: s.import_report(who.actor, incident_id_for(reference), version))
+    return back_to_incident(incident.id)
 
 
 @router.post("/web/incidents/{reference}/start-investigation")
 def start_investigation(request: Request, reference: Reference, who: PageUser, version: Version,
                         csrf_token: Csrf = "") -> Response:
     check_csrf(request, csrf_token)
-    incident = _run(context(request), lambda s: s.start_investigation(who.actor, incident_id_for(reference), version))
-    return _done(incident.id)
+    incident = run_command(context(request), lambda s: s.start_investigation(who.actor, incident_id_for(reference), version))
+    return back_to_incident(incident.id)
 
 
 def _text_step(request: Request, who: Principal, reference: str, step: Step, typed: dict[str, str],
@@ -162,11 +170,11 @@ def _text_step(request: Request, who: Principal, reference: str, step: Step, typ
     ctx = context(request)
     incident_id = incident_id_for(reference)
     try:
-        _run(ctx, lambda s: command(s, incident_id))
+        run_command(ctx, lambda s: command(s, incident_id))
     except ValidationFailed as error:
         failed = {"step": step.value, "message": error.message, "values": typed}
         return incident_page(request, who, ctx.service.incident(who.actor, incident_id), 422, failed)
-    return _done(incident_id)
+    return back_to_incident(incident_id)
 
 
 @router.post("/web/incidents/{reference}/document-findings")
@@ -215,5 +223,5 @@ def attested_step(request: Request, reference: Reference, step: Annotated[str, P
         Step.SUBMIT_REPORT_OF_DEATH: lambda s: s.submit_report_of_death(who.actor, incident_id, version, attested=True),
         Step.CLOSE: lambda s: s.close(who.actor, incident_id, version, attested=True),
     }[chosen]
-    _run(ctx, command)
-    return _done(incident.id)
+    run_command(ctx, command)
+    return back_to_incident(incident.id)

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 from adapters import local_time
 from adapters.http.context import context
 from adapters.http.pages.details_form import FIELD_LABELS
+from adapters.http.pages.obligations_shown import clock_title
 from adapters.naming import incident_label
 from domain.lifecycle import State, Step
 
@@ -62,7 +63,8 @@ def field_label(name: str) -> str:
     return FIELD_LABELS.get(name.removeprefix("details."), name.removeprefix("details.").replace("_", " "))
 
 
-environment.globals.update(query=query, options=options, field_label=field_label, incident_label=incident_label)
+environment.globals.update(query=query, options=options, field_label=field_label, incident_label=incident_label,
+                           clock_title=clock_title)
 
 
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
