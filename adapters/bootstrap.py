@@ -122,8 +122,8 @@ class Runtime:
 
     @cached_property
     def accounts(self) -> AccountService:
-        return AccountService(SqlAccountRepository(self.engine, self.security_log), Argon2Hasher(), OpaqueTokens(),
-                              self.clock,
+        return AccountService(SqlAccountRepository(self.engine, self.security_log, self.cipher), Argon2Hasher(),
+                              OpaqueTokens(), self.clock,
                               timedelta(minutes=self.settings.token_minutes), limits=SqlRateLimits(self.engine),
                               sign_in_limits=SignInLimits(self.settings.sign_in_limit_per_user,
                                                           self.settings.sign_in_limit_per_address))
@@ -221,12 +221,11 @@ class Runtime:
         return facts_of(self.store.repository.get(UUID(incident_id)))
 
     def _receipt_address(self, user_id: str) -> str | None:
-        """The user's email address, once accounts have one (docs/adr/0014, section 8); None until then."""
+        """The user's email address, if its account has one (docs/adr/0014, section 8)."""
         try:
-            address = getattr(self.accounts.account(user_id), "email", None)
+            return self.accounts.account(user_id).email
         except NotFound:
             return None
-        return address if isinstance(address, str) and address else None
 
     def clock_process(self, *, batch: int = 500) -> ClockProcess:
         """Records ClockDueSoon and ClockMissed (``workflows.clocks``), reading its work from the overdue view."""

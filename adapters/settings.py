@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError
 
 from domain.errors import ValidationFailed
 from domain.obligations.sets import OBLIGATION_SETS
+from workflows.email_addresses import is_address
 
 PREFIX = "NIMRS_"
 SQLITE_SCHEMES = ("sqlite", "sqlite+pysqlite")
@@ -257,8 +258,7 @@ class Settings(BaseSettings):
     @classmethod
     def _mail_from(cls, value: str) -> str:
         address = value.strip()
-        local, at, domain = address.rpartition("@")
-        if not at or not local or not domain or not address.isascii() or any(c in address for c in " \t\r\n<>,;\""):
+        if not is_address(address):  # the rule every address in nimrs follows
             raise _Problem(f"must be one email address such as nimrs@example.org, got {value!r}")
         return address
 

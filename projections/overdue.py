@@ -293,9 +293,15 @@ def pending_clock_alerts(connection: Connection, now: datetime, limit: int = 500
     """Incidents with an open obligation past due and no ClockMissed, or past its warning time and no ClockDueSoon,
     for its current due time: the clock process's work, read by two range scans of partial indexes, soonest first.
     """
+    found = [incident_id for statement in pending_clock_statements(now, limit)
+             for incident_id in connection.execute(statement).scalars()]
+    return list(dict.fromkeys(found))
+
+
+def pending_clock_statements(now: datetime, limit: int) -> tuple[Select[Any], Select[Any]]:
+    """Missed first (past due, no ClockMissed), then due soon (past the warning time, not yet due, no ClockDueSoon)."""
     c = clocks.c
     missed = select(c.incident_id).where(MISS_PENDING, c.due_at < now).order_by(c.due_at).limit(limit)
     warned = (select(c.incident_id).where(WARN_PENDING, c.warn_at <= now, c.due_at >= now)
               .order_by(c.warn_at).limit(limit))
-    found = [*connection.execute(missed).scalars(), *connection.execute(warned).scalars()]
-    return list(dict.fromkeys(found))
+    return missed, warned

@@ -11,6 +11,10 @@ every facility. Locking, disabling or changing a user, or resetting its password
 its tokens are deleted in the same transaction, and ``sessions_ended`` listeners (the HTTP server's
 token cache) are told at once.
 
+A user may have an email address, where the receipts of its Email OMH and Report of Death go; it is
+personal data, so it is shown only to the user, its security administrators and the operator, and the
+security log says that it changed, never what it is.
+
 Where accounts are stored, how passwords are hashed (Argon2id) and how tokens are made (32 random
 bytes, of which only the SHA-256 is stored) are the adapters' business, behind the protocols below
 (``adapters.persistence.accounts``, ``adapters.credentials``).
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any, Protocol
 
 from typing_extensions import TypedDict
@@ -43,6 +48,7 @@ from domain.errors import (
     ValidationFailed,
 )
 from domain.vocabulary import Level
+from workflows.email_addresses import checked_address
 from workflows.permissions import require_facility
 
 NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
@@ -72,6 +78,7 @@ class AccountRecord(TypedDict):
     can_sign_in: bool  # has a password (users added without one exist only for the command line)
     must_change_password: bool  # a one-time password: the user may do nothing but change it
     password_reset: PasswordReset | None  # until the user changes the one-time password
+    email: str | None  # where the user's receipts go (Email OMH, Report of Death)
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ class Account:
     must_change_password: bool = False
     password_reset_by: str | None = None
     password_reset_at: datetime | None = None
+    email: str | None = None
 
     @property
     def actor(self) -> Actor:
@@ -100,7 +108,7 @@ class Account:
                 "last_sign_in_at": self.last_sign_in_at.isoformat() if self.last_sign_in_at else None,
                 "can_sign_in": self.has_password, "must_change_password": self.must_change_password,
                 "password_reset": {"by": self.password_reset_by, "at": self.password_reset_at.isoformat()}
-                if self.password_reset_by and self.password_reset_at else None}
+                if self.password_reset_by and self.password_reset_at else None, "email": self.email}
 
     def reset_notice(self) -> str | None:
         """What the user is told at sign-in after a reset (New York time, as every time shown to a person)."""
@@ -150,6 +158,7 @@ class StoredUser:
     must_change_password: bool = False
     password_reset_by: str | None = None
     password_reset_at: datetime | None = None
+    email: str | None = None  # encrypted at rest when a key is set
 
 
 class UserExists(Exception):
@@ -254,6 +263,27 @@ def _check_level(level: int) -> None:
         raise ValidationFailed(f"level must be {', '.join(others)} or {last}, got {level!r}")
 
 
+class Keep(Enum):
+    """``AccountService.change``'s "leave it as it is" for a field that ``None`` clears."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+def _email(email: str | None) -> str | None:
+    """A user's address as stored: checked, lower case (as alert rules store theirs); None or blank: none."""
+    if email is None or not email.strip():
+        return None
+    return checked_address("the address", email).lower()
+
+
+def _email_change(before: str | None, after: str | None) -> str:
+    """What the security log says of an address change: never the address (personal data)."""
+    return "email address removed" if after is None else "email address set" if before is None else "email address changed"
+
+
 def _require_admin(by: Principal, facility: str, what: str) -> None:
     """The admin rule: a security administrator manages only its own facility's users."""
     if not by.security_admin:
@@ -289,7 +319,8 @@ class AccountService:
     # -- accounts ------------------------------------------------------------------------------
 
     def add(self, user_id: str, facility: str, level: int, *, password: str | None = None,
-            security_admin: bool = False, state_reviewer: bool = False, by: Principal | None = None) -> Account:
+            security_admin: bool = False, state_reviewer: bool = False, email: str | None = None,
+            by: Principal | None = None) -> Account:
         if by is not None:
             _require_admin(by, facility, "add users")
             if state_reviewer:
@@ -299,6 +330,7 @@ class AccountService:
         _check_level(level)
         if password is not None:
             _check_password(password)
+        address = _email(email)
         one_time = by is not None and password is not None
         now = self.clock()
         try:
@@ -309,9 +341,10 @@ class AccountService:
                     failed_attempts=0, locked_out=False, last_active_at=now,
                     # A password a security administrator chose is one-time: the user chooses its own first.
                     must_change_password=one_time, password_reset_by=by.user_id if one_time and by else None,
-                    password_reset_at=now if one_time else None))
+                    password_reset_at=now if one_time else None, email=address))
                 changes.log(now, by.actor if by else None, "user.added", user_id, "done",
-                            f"facility {facility}, {_roles(level, security_admin, state_reviewer)}", facility=facility)
+                            f"facility {facility}, {_roles(level, security_admin, state_reviewer)}"
+                            + (", with an email address" if address else ""), facility=facility)
         except UserExists:
             # User names are one name space for every facility: say it is taken, never where.
             raise Conflict(f"the user name {user_id!r} is taken; choose another") from None
@@ -328,7 +361,7 @@ class AccountService:
         return Account(user.user_id, user.facility, user.level, bool(user.security_admin), bool(user.state_reviewer),
                        user.password_hash is not None, accounts.status(facts, self.clock()), user.failed_attempts,
                        user.last_sign_in_at, bool(user.must_change_password), user.password_reset_by,
-                       user.password_reset_at)
+                       user.password_reset_at, user.email)
 
     def account(self, user_id: str) -> Account:
         user = self.repository.user(user_id)
@@ -442,10 +475,15 @@ class AccountService:
         return self.account(user_id)
 
     def change(self, user_id: str, *, level: int | None = None, security_admin: bool | None = None,
-               state_reviewer: bool | None = None, by: Principal | None = None) -> Account:
-        """Change a user's security group (level) or roles; its sessions end, so the change holds at once."""
+               state_reviewer: bool | None = None, email: str | None | Keep = KEEP,
+               by: Principal | None = None) -> Account:
+        """Change a user's security group (level), roles or email address (``None`` or blank removes it).
+
+        A new level or role ends the user's sessions, so the change holds at once; a new address alone does not.
+        """
         if level is not None:
             _check_level(level)
+        address = None if email is KEEP else _email(email)
         now = self.clock()
         with self.repository.transaction() as changes:
             user = self._managed(changes, by, user_id, "change users")
@@ -457,13 +495,21 @@ class AccountService:
                      bool(user.security_admin) if security_admin is None else security_admin,
                      bool(user.state_reviewer) if state_reviewer is None else state_reviewer)
             before = (user.level, bool(user.security_admin), bool(user.state_reviewer))
-            if after == before:
-                raise ValidationFailed("nothing to change: give a new level or role")
-            changes.update_user(user_id, level=after[0], security_admin=after[1], state_reviewer=after[2])
-            self._end_sessions(changes, user_id)
-            changes.log(now, by.actor if by else None, "user.changed", user_id, "done",
-                        f"{_roles(*before)} -> {_roles(*after)}", facility=user.facility)
-        self._told(user_id)
+            new_email = user.email if email is KEEP else address
+            if after == before and new_email == user.email:
+                raise ValidationFailed("nothing to change: give a new level, role or email address")
+            said = []
+            if after != before:
+                changes.update_user(user_id, level=after[0], security_admin=after[1], state_reviewer=after[2])
+                self._end_sessions(changes, user_id)
+                said.append(f"{_roles(*before)} -> {_roles(*after)}")
+            if new_email != user.email:
+                changes.update_user(user_id, email=new_email)
+                said.append(_email_change(user.email, new_email))
+            changes.log(now, by.actor if by else None, "user.changed", user_id, "done", "; ".join(said),
+                        facility=user.facility)
+        if after != before:
+            self._told(user_id)
         return self.account(user_id)
 
     def revoke_sessions(self, user_id: str, by: Principal | None = None) -> int:

@@ -26,12 +26,10 @@ from domain.errors import PermissionDenied, ValidationFailed
 from domain.incident import Incident
 from domain.vocabulary import Category, Route
 from workflows.accounts import Principal
+from workflows.email_addresses import is_address
 
 EVENTS_NAMESPACE = uuid5(NAMESPACE_URL, "urn:nimrs:events")  # event ids (``<incident>/<version>``) as UUIDs
-MAX_ADDRESS = 254  # RFC 5321's longest forward path
 MAX_RULES = 100
-# One address, nothing a header could be split with (CR, LF), no display name and no list.
-ADDRESS = re.compile(r"^[^@\s<>(),;:\"\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 CLOCK_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -52,10 +50,6 @@ ALERT_TOPICS: Mapping[str, AlertKind] = {
 # After these, the user who took the step gets a receipt (when an address is known for them).
 RECEIPT_KINDS = frozenset({AlertKind.EMAILED_TO_OMH, AlertKind.REPORT_OF_DEATH_SUBMITTED})
 CLOCK_KINDS = frozenset({AlertKind.CLOCK_DUE_SOON, AlertKind.CLOCK_MISSED})
-
-
-def is_address(text: object) -> bool:
-    return isinstance(text, str) and text.isascii() and len(text) <= MAX_ADDRESS and ADDRESS.match(text) is not None
 
 
 @dataclass(frozen=True)

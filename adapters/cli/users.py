@@ -1,4 +1,7 @@
-"""``nimrs users``: the user registry from the command line (the operator's side; the HTTP API has the administrators')."""
+"""``nimrs users``: the user registry from the command line (the operator's side; the HTTP API has the administrators').
+
+The operator sees every user's email address (personal data, as a security administrator sees its own facility's).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,12 @@ from adapters.cli.support import emit, handles_errors, out, session
 from adapters.cli.tables import Wide, line, show, table
 from adapters.local_time import local_time
 from domain.errors import ValidationFailed
+from workflows.accounts import KEEP
 
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
+Email = Annotated[str | None, typer.Option("--email", help="Where the user's receipts of Email OMH and the Report of "
+                                                           "Death go: one address such as name@example.org.")]
 
 
 def _password(from_stdin: bool) -> str | None:
@@ -28,7 +34,8 @@ def _password(from_stdin: bool) -> str | None:
 def _roles_and_notes(a: dict[str, Any]) -> str:
     roles = [r for r, on in (("security administrator", a["security_admin"]), ("state reviewer", a["state_reviewer"])) if on]
     notes = [*roles, *([] if a["can_sign_in"] else ["no password: CLI only"]),
-             *(["must change its one-time password"] if a.get("must_change_password") else [])]
+             *(["must change its one-time password"] if a.get("must_change_password") else []),
+             *([f"email {a['email']}"] if a.get("email") else [])]
     return "; ".join(notes)
 
 
@@ -55,13 +62,14 @@ def register(users_app: typer.Typer) -> None:
         security_admin: Annotated[bool, typer.Option("--security-admin", help="Manages its facility's users.")] = False,
         state_reviewer: Annotated[bool, typer.Option("--state-reviewer", help="Reads every facility.")] = False,
         password_stdin: PasswordStdin = False,
+        email: Email = None,
         as_json: Json = False,
     ) -> None:
         """Add a user (with --password-stdin, one who can sign in over HTTP)."""
         password = _password(password_stdin)
         with session() as runtime:
             account = runtime.accounts.add(name, facility, level, password=password, security_admin=security_admin,
-                                           state_reviewer=state_reviewer)
+                                           state_reviewer=state_reviewer, email=email)
         emit(account.as_dict(), as_json, lambda a: out.print(
             f"added {a['user_id']} (facility {a['facility']}, Level {a['level']})"))
 
@@ -103,12 +111,17 @@ def register(users_app: typer.Typer) -> None:
             "--security-admin/--no-security-admin", help="Grant or remove the security administrator role.")] = None,
         state_reviewer: Annotated[bool | None, typer.Option(
             "--state-reviewer/--no-state-reviewer", help="Grant or remove the state reviewer role.")] = None,
+        email: Email = None,
+        no_email: Annotated[bool, typer.Option("--no-email", help="Remove the user's email address.")] = False,
         as_json: Json = False,
     ) -> None:
-        """Change a user's level or roles; its sessions end, so the change holds at once."""
+        """Change a user's level, roles or email address; a new level or role ends its sessions, so it holds at once."""
+        if email is not None and no_email:
+            raise ValidationFailed("give --email ADDRESS or --no-email, not both")
         with session() as runtime:
-            emit(runtime.accounts.change(name, level=level, security_admin=security_admin,
-                                         state_reviewer=state_reviewer).as_dict(), as_json, _render_account)
+            emit(runtime.accounts.change(name, level=level, security_admin=security_admin, state_reviewer=state_reviewer,
+                                         email=None if no_email else KEEP if email is None else email).as_dict(),
+                 as_json, _render_account)
 
     @users_app.command("revoke-sessions")
     @handles_errors

@@ -18,6 +18,7 @@ from adapters.persistence.security_log import SecurityLogEntry
 from domain.deadlines import parse_moment
 from domain.errors import PermissionDenied
 from workflows.accounts import AccountRecord, IssuedToken, Principal
+from workflows.email_addresses import MAX_ADDRESS
 from workflows.permissions import require_facility
 
 router = APIRouter(tags=["sign-in and users"])
@@ -46,6 +47,8 @@ class NewUser(BaseModel):
     level: Literal[1, 2, 3] = Field(description="1 submits, 2 creates and edits, 3 reads")
     password: str = Field(max_length=256, description="At least 12 characters")
     security_admin: bool = False
+    email: str | None = Field(default=None, max_length=MAX_ADDRESS,
+                              description="Where the user's receipts of Email OMH and the Report of Death go")
 
 
 class NewPassword(BaseModel):
@@ -110,7 +113,7 @@ def list_users(who: Admin, ctx: Ctx) -> Response:
                  **NOT_ADMIN, 409: "The user name is taken (user names are one name space for every facility)"}))
 def add_user(body: NewUser, who: Admin, ctx: Ctx) -> Response:
     account = ctx.accounts.add(body.user_id, who.actor.facility, body.level, password=body.password,
-                               security_admin=body.security_admin, by=who)
+                               security_admin=body.security_admin, email=body.email, by=who)
     return JsonResponse(account.as_dict(), status_code=201, headers={"Location": f"/users/{account.user_id}"})
 
 

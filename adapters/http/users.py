@@ -1,5 +1,5 @@
-"""A security administrator's management of its facility's users: disable and enable, level and roles,
-sessions, password resets. Another facility's users are "not found"; an administrator does not
+"""A security administrator's management of its facility's users: disable and enable, level, roles and
+email address, sessions, password resets. Another facility's users are "not found"; an administrator does not
 manage its own account this way (another administrator, or the operator with ``nimrs users``, does).
 Every change is in the security log, and each that ends the user's sessions does so at once."""
 
@@ -14,7 +14,8 @@ from typing_extensions import TypedDict
 
 from adapters.http.context import Admin, Ctx, JsonResponse
 from adapters.http.problems import refusals
-from workflows.accounts import AccountRecord
+from workflows.accounts import KEEP, AccountRecord
+from workflows.email_addresses import MAX_ADDRESS
 
 router = APIRouter(tags=["sign-in and users"])
 MANAGED = refusals(401, 403, 404, 422, described={
@@ -27,6 +28,9 @@ class UserChange(BaseModel):
 
     level: Literal[1, 2, 3] | None = Field(default=None, description="1 submits, 2 creates and edits, 3 reads")
     security_admin: bool | None = Field(default=None, description="Manages the facility's users and webhooks")
+    email: str | None = Field(default=None, max_length=MAX_ADDRESS,
+                              description="Where the user's receipts of Email OMH and the Report of Death go; "
+                                          "null removes it, leaving it out keeps it")
 
 
 class SessionsRevoked(TypedDict):
@@ -53,10 +57,12 @@ def enable(user_id: str, who: Admin, ctx: Ctx) -> Response:
     return JsonResponse(ctx.accounts.enable(user_id, by=who).as_dict())
 
 
-@router.patch("/users/{user_id}", summary="Change a user's level or security administrator role; its sessions end",
-              response_model=AccountRecord, responses=MANAGED)
+@router.patch("/users/{user_id}",
+              summary="Change a user's level, security administrator role or email address; a new level or role ends "
+                      "its sessions", response_model=AccountRecord, responses=MANAGED)
 def change(user_id: str, body: UserChange, who: Admin, ctx: Ctx) -> Response:
-    return JsonResponse(ctx.accounts.change(user_id, level=body.level, security_admin=body.security_admin,
+    email = body.email if "email" in body.model_fields_set else KEEP
+    return JsonResponse(ctx.accounts.change(user_id, level=body.level, security_admin=body.security_admin, email=email,
                                             by=who).as_dict())
 
 

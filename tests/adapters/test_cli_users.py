@@ -81,3 +81,35 @@ def test_the_operator_disables_changes_resets_and_ends_sessions_from_the_command
     assert {"user.disabled", "user.enabled", "user.changed", "user.sessions_revoked", "user.password_reset",
             "user.password_changed"} <= actions
     runtime.close()
+
+
+def test_the_operator_sets_changes_and_removes_an_email_address_and_the_log_never_holds_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/users.db"
+    added = ok_json("users", "add", "l1", "--facility", "F-001", "--level", "1", "--email", " Nurse.One@Example.org",
+                    url=url)
+    assert added["email"] == "nurse.one@example.org"
+    assert ok_json("users", "add", "l2", "--facility", "F-001", "--level", "2", url=url)["email"] is None
+    for wrong in ("not an address", "x@example.org\r\nBcc: z@example.org", "Nurse <n@example.org>", "a@b.org,c@d.org"):
+        refused = nimrs("users", "add", "l3", "--facility", "F-001", "--level", "3", "--email", wrong, url=url)
+        assert refused.returncode == 3 and "must be one email address" in refused.stderr, wrong
+    assert {u["user_id"]: u["email"] for u in ok_json("users", "list", url=url)} == {
+        "l1": "nurse.one@example.org", "l2": None}
+    assert "email nurse.one@example.org" in nimrs("users", "list", url=url).stdout
+
+    assert ok_json("users", "change", "l1", "--email", "night.nurse@example.org", url=url)["email"] == \
+        "night.nurse@example.org"
+    both = nimrs("users", "change", "l1", "--email", "a@example.org", "--no-email", url=url)
+    assert both.returncode == 3 and "not both" in both.stderr
+    same = nimrs("users", "change", "l1", "--email", "Night.Nurse@example.org", url=url)
+    assert same.returncode == 3 and "nothing to change" in same.stderr
+    removed = ok_json("users", "change", "l1", "--no-email", "--level", "2", url=url)
+    assert (removed["email"], removed["level"]) == (None, 2)
+    assert ok_json("users", "change", "l2", "--email", "l2@example.org", url=url)["email"] == "l2@example.org"
+
+    with Runtime(load_settings({"NIMRS_DATABASE_URL": url})) as runtime, runtime.engine.connect() as connection:
+        details = connection.execute(text(
+            "SELECT target, detail FROM nimrs_security_log WHERE action IN ('user.added', 'user.changed') "
+            "ORDER BY entry")).all()
+    assert [tuple(row) for row in details] == [
+        ("l1", "facility F-001, Level 1, with an email address"), ("l2", "facility F-001, Level 2"),
+        ("l1", "email address changed"), ("l1", "Level 1 -> Level 2; email address removed"), ("l2", "email address set")]

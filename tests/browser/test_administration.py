@@ -95,6 +95,43 @@ def test_an_admin_unlocks_a_user_locked_by_three_wrong_passwords_but_not_its_own
     assert unforged.status_code == 403 and "reload the page" in unforged.text
 
 
+def test_an_admin_gives_changes_and_removes_email_addresses_for_receipts(site: Site) -> None:
+    admin = site.page("admin", accessibility=True)
+    admin.goto("/web/admin/users")
+    admin.get_by_label("User name").fill("night.nurse")
+    admin.get_by_label("Level", exact=True).select_option("1")
+    admin.get_by_label("Email address (optional").fill("Night.Nurse@Example.org")
+    admin.get_by_label("Initial password").fill(NEW_PASSWORD)
+    admin.get_by_role("button", name="Add user").click()
+    expect(admin.get_by_role("status")).to_contain_text("night.nurse was added")
+    users = admin.get_by_role("table", name="The users of F-001")
+    expect(users.get_by_role("row", name=re.compile(r"^night\.nurse "))).to_contain_text("night.nurse@example.org")
+    expect(users.get_by_role("row", name=re.compile(r"^l1 "))).to_contain_text("none")
+
+    admin.get_by_text("Change email address of l1").click()
+    admin.get_by_label("Email address of l1").fill("l1@example.org")
+    admin.get_by_role("button", name="Save the email address of l1").click()
+    expect(admin.get_by_role("status")).to_contain_text("The email address of l1 was changed.")
+    expect(users.get_by_role("row", name=re.compile(r"^l1 "))).to_contain_text("l1@example.org")
+    assert serious_violations(admin) == []
+    admin.get_by_text("Change email address of night.nurse").click()
+    expect(admin.get_by_label("Email address of night.nurse")).to_have_value("night.nurse@example.org")
+    admin.get_by_label("Email address of night.nurse").fill("")
+    admin.get_by_role("button", name="Save the email address of night.nurse").click()
+    expect(admin.get_by_role("status")).to_contain_text("The email address of night.nurse was changed.")
+    expect(users.get_by_role("row", name=re.compile(r"^night\.nurse "))).not_to_contain_text("@example.org")
+    # What the browser's own check would stop is refused by the server in the use case's words, as the API's 422.
+    refused = httpx.post(f"{site.base_url}/web/admin/users/l1/email", cookies=session_of(admin),
+                         data={"csrf_token": csrf_of(admin), "email": "l1@example.org\r\nBcc: x@example.org"})
+    assert refused.status_code == 422 and "must be one email address" in refused.text
+    with site.runtime() as runtime:
+        assert (runtime.accounts.account("l1").email, runtime.accounts.account("night.nurse").email) == \
+            ("l1@example.org", None)
+        details = [entry["detail"] for entry in runtime.security_log.entries(facility="F-001", outcome="done")
+                   if entry["action"] in ("user.added", "user.changed")]
+    assert details[:3] == ["email address removed", "email address set", "facility F-001, Level 1, with an email address"]
+
+
 def test_only_security_admins_manage_users_and_each_only_its_own_facility(site: Site) -> None:
     level_1 = site.page("l1")
     assert status_at(level_1, "/web/admin/users") == 403

@@ -160,3 +160,35 @@ def test_a_password_an_administrator_chooses_is_one_time(api: Api) -> None:
     assert changed.status_code == 200 and not changed.json()["user"]["must_change_password"]
     fresh = {"Authorization": f"Bearer {changed.json()['access_token']}"}
     assert api.anonymous.get("/board", headers=fresh).status_code == 200
+
+
+def test_an_administrator_sets_and_removes_email_addresses_that_only_the_user_and_its_administrators_see(api: Api) -> None:
+    added = api("admin").post("/users", json={"user_id": "new.l1", "level": 1, "password": PASSWORD,
+                                              "email": "New.L1@Example.org"})
+    assert added.status_code == 201 and added.json()["email"] == "new.l1@example.org"
+    refusal(api("admin").post("/users", json={"user_id": "bad", "level": 1, "password": PASSWORD,
+                                              "email": "x@example.org\r\nBcc: y@example.org"}), 422, "one email address")
+    assert api.sign_in("bad").status_code == 401, "a refused address adds no user"
+    l1 = api("l1")
+    refusal(api("admin").patch("/users/l1", json={"email": "not an address"}), 422, "one email address")
+    refusal(api("other.admin").patch("/users/l1", json={"email": "x@example.org"}), 404, "not found")
+    refusal(api("admin").patch("/users/admin", json={"email": "own@example.org"}), 403, "its own account")
+    refusal(api("l2").patch("/users/l1", json={"email": "x@example.org"}), 403, "security administrator")
+
+    changed = api("admin").patch("/users/l1", json={"email": "l1@example.org"})
+    assert changed.status_code == 200 and (changed.json()["email"], changed.json()["level"]) == ("l1@example.org", 1)
+    assert l1.get("/me").json()["email"] == "l1@example.org", "a new address ends no session; the user sees its own"
+    assert {u["user_id"]: u["email"] for u in api("admin").get("/users").json()}["l1"] == "l1@example.org"
+    assert "l1" not in {u["user_id"] for u in api("other.admin").get("/users").json()}
+    refusal(api("l2").get("/users"), 403, "security administrator")
+    assert api("admin").patch("/users/l1", json={"level": 2}).json()["email"] == "l1@example.org", "left out: kept"
+    assert api("admin").patch("/users/l1", json={"email": None}).json()["email"] is None
+    refusal(api("admin").patch("/users/l1", json={"email": None}), 422, "nothing to change")
+
+    assert [e["detail"] for e in logged(api, "user.changed", "l1")] == [
+        "email address removed", "Level 1 -> Level 2", "email address set"]
+    assert [e["detail"] for e in logged(api, "user.added", "new.l1")] == ["facility F-001, Level 1, with an email address"]
+    log = api("admin").get("/security-log", params={"limit": 1000}).json()
+    given = ("new.l1@", "New.L1@", "l1@example.org", "y@example.org", "not an address", "x@example.org", "own@example.org")
+    assert [entry for entry in log if any(address in str(entry["detail"]) for address in given)] == [], \
+        "the log never holds an address, not even a refused one"

@@ -63,8 +63,9 @@ def test_the_feed_resumes_from_a_cursor_and_filters_by_type(api: Api) -> None:
     assert first["has_more"] and len(first["events"]) == 4
     rest = l3.get("/events", params={"after": first["next"]}).json()["events"]
     assert [e["position"] for e in first["events"] + rest] == [e["position"] for e in everything(l3, 1000)]
-    clocks = everything(l3, 100, types="nimrs.Incident.DeadlineSet.v1")
-    assert clocks and {e["type"] for e in clocks} == {"nimrs.Incident.DeadlineSet.v1"}
+    clocks = everything(l3, 100, types="nimrs.Incident.DeadlineSet.v2")
+    assert clocks and {e["type"] for e in clocks} == {"nimrs.Incident.DeadlineSet.v2"}
+    assert everything(l3, 100, types="nimrs.Incident.DeadlineSet.v1") == clocks  # the earlier type selects them too
     for earlier_or_current in ("nimrs.Incident.EmailedToOmh.v1", "nimrs.Incident.EmailedToOmh.v2"):
         submitted = everything(l3, 100, types=earlier_or_current)  # an earlier type selects the same events
         assert [e["type"] for e in submitted] == ["nimrs.Incident.EmailedToOmh.v2"]

@@ -173,3 +173,29 @@ def test_the_overdue_first_page_reads_the_partial_index(service: IncidentService
         plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(prefix + str(compiled)))
     assert "ix_overdue_open_by_facility" in plan, plan
     assert "SCAN view_overdue_clocks\n" not in plan + "\n" and "Seq Scan" not in plan, plan
+
+
+def test_the_clock_scan_reads_its_partial_indexes(service: IncidentService, projector: Projector,
+                                                 clock: FakeClock) -> None:
+    """The clock process's scan is two index range scans, never a scan of every obligation (1M: docs/performance.md)."""
+    rows = [{"incident_id": f"{n:08d}-0000-4000-8000-000000000000", "key": "qualified_person_notice",
+             "clock": "qualified_person_notice", "facility": f"F-{n % 40:03d}", "program": "Unit",
+             "jc_case_number": None, "code": "an.neglect", "length": 24, "unit": "hours", "provisional": False,
+             "start_at": clock.now, "due_at": clock.now + timedelta(hours=n % 5000 - 4990),
+             "warn_at": clock.now + timedelta(hours=n % 5000 - 4996), "set_at": clock.now,
+             "met_at": clock.now if n % 3 else None, "missed_recorded_at": clock.now if n % 5000 < 4900 else None,
+             "due_soon_recorded_at": clock.now if n % 5000 < 4900 else None} for n in range(20_000)]
+    with projector.engine.begin() as connection:
+        connection.execute(overdue.clocks.insert(), rows)
+        connection.exec_driver_sql("ANALYZE view_overdue_clocks" if connection.dialect.name == "postgresql" else "ANALYZE")
+    expected = {r["incident_id"] for r in rows if r["met_at"] is None and r["missed_recorded_at"] is None
+                and (r["due_at"] < clock.now or r["warn_at"] <= clock.now <= r["due_at"])}
+    with projector.engine.connect() as connection:
+        found = overdue.pending_clock_alerts(connection, clock.now, 10_000)
+        assert set(found) == expected and len(found) == len(expected) > 0
+        for statement in overdue.pending_clock_statements(clock.now, 500):
+            compiled = statement.compile(connection, compile_kwargs={"literal_binds": True})
+            prefix = "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "
+            plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(prefix + str(compiled)))
+            assert "ix_overdue_miss_pending" in plan or "ix_overdue_warn_pending" in plan, plan
+            assert "SCAN view_overdue_clocks\n" not in plan + "\n" and "Seq Scan" not in plan, plan

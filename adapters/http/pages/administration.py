@@ -25,9 +25,11 @@ from adapters.integrations.event_schemas import TOPIC_OF
 from domain.deadlines import parse_moment
 from domain.errors import NimrsError, ValidationFailed
 from workflows.accounts import NAME, Principal
+from workflows.email_addresses import MAX_ADDRESS
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=64)]
+Email = Annotated[str, Form(max_length=MAX_ADDRESS)]  # blank: none
 UserName = Annotated[str, Path(max_length=64)]
 SubscriptionId = Annotated[str, Path(max_length=64)]
 USERS, WEBHOOKS = "/web/admin/users", "/web/admin/webhooks"
@@ -35,6 +37,7 @@ USERS, WEBHOOKS = "/web/admin/users", "/web/admin/webhooks"
 USER_DONE = {"added": "{user} was added; give the user the one-time password by a trusted channel: it must be changed at the first sign-in.",
              "unlocked": "{user} was unlocked.", "disabled": "{user} was disabled; its sessions ended.",
              "enabled": "{user} was enabled.", "changed": "{user} was changed; its sessions ended.",
+             "email_changed": "The email address of {user} was changed.",
              "re_established": "{user} was re-established: the user must change the new password at sign-in."}
 WEBHOOK_DONE = {"unsubscribed": "The subscription was ended.", "requeued": "Dead letters put back in the queue: {count}."}
 DELIVERY_STATUSES = ("pending", "delivered", "dead")
@@ -71,11 +74,11 @@ def users(request: Request, who: PageAdmin) -> Response:
 @router.post(USERS)
 def add_user(request: Request, who: PageAdmin, user_id: Annotated[str, Form(max_length=64)],
              level: Annotated[int, Form()], password: Annotated[str, Form(max_length=256)],
-             security_admin: Annotated[bool, Form()] = False, csrf_token: Csrf = "") -> Response:
+             security_admin: Annotated[bool, Form()] = False, email: Email = "", csrf_token: Csrf = "") -> Response:
     check_csrf(request, csrf_token)
     try:
         context(request).accounts.add(user_id, who.actor.facility, level, password=password,
-                                      security_admin=security_admin, by=who)
+                                      security_admin=security_admin, email=email or None, by=who)
     except NimrsError as error:
         return _users_page(request, who, _refused(request, error), error)
     return RedirectResponse(f"{USERS}?{query(done='added', user=user_id)}", status_code=303)
@@ -83,10 +86,10 @@ def add_user(request: Request, who: PageAdmin, user_id: Annotated[str, Form(max_
 
 @router.post(USERS + "/{user_id}/{action}")
 def manage_user(request: Request, who: PageAdmin, user_id: UserName,
-                action: Literal["unlock", "re-establish", "reset-password", "disable", "enable", "change"],
+                action: Literal["unlock", "re-establish", "reset-password", "disable", "enable", "change", "email"],
                 csrf_token: Csrf = "", password: Annotated[str, Form(max_length=256)] = "",
                 level: Annotated[int | None, Form()] = None,
-                security_admin: Annotated[bool, Form()] = False) -> Response:
+                security_admin: Annotated[bool, Form()] = False, email: Email = "") -> Response:
     check_csrf(request, csrf_token)
     accounts = context(request).accounts
     try:
@@ -104,12 +107,14 @@ def manage_user(request: Request, who: PageAdmin, user_id: UserName,
             accounts.disable(user_id, by=who)
         elif action == "enable":
             accounts.enable(user_id, by=who)
+        elif action == "email":
+            accounts.change(user_id, email=email or None, by=who)
         else:
             accounts.change(user_id, level=level, security_admin=security_admin, by=who)
     except NimrsError as error:
         return _users_page(request, who, _refused(request, error), error)
     done = {"unlock": "unlocked", "re-establish": "re_established", "disable": "disabled", "enable": "enabled",
-            "change": "changed"}[action]
+            "change": "changed", "email": "email_changed"}[action]
     return RedirectResponse(f"{USERS}?{query(done=done, user=user_id)}", status_code=303)
 
 
