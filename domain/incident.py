@@ -76,6 +76,9 @@ class Incident(Aggregate):
         summary: str
         rule_set: str
         obligations: str  # the obligation rules pinned for the incident's life (domain.obligations.sets)
+        # The obligations that start with the incident (provisional: the reported type's), as DeadlineSet's fields:
+        # one event per received report, however many clocks it starts (the bulk import's speed).
+        deadlines: list[dict[str, Any]]
         creation = Creation.CREATE
         origin = Origin.NEW_INCIDENT
 
@@ -93,10 +96,12 @@ class Incident(Aggregate):
             aggregate._assign_program(self.facility, self.program, self.setting, self.summary, self.rule_set)
             aggregate.obligation_rules_id = self.obligations
             aggregate.details = {"code": self.incident_code}
+            aggregate.deadlines = {d["key"]: _deadline(d) for d in self.deadlines}
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["obligations"] = CHARTS_ONLY  # recorded before obligation rules existed: the charts' clocks
+            state["deadlines"] = []
 
     class VpcrReportReceived(Created):
         """A VPCR report arrived in the facility's JC import queue."""
@@ -355,11 +360,9 @@ class Incident(Aggregate):
     def receive(cls, report: VpcrReport, actor: Actor, at: datetime, *, obligations: str = CHARTS_ONLY) -> Incident:
         """A VPCR report into the JC import queue, under the obligation rules the facility chose (pinned for good)."""
         require_happened(report.jc_reported_at, "jc_reported_at", at)
-        obligation_rules(obligations)
-        incident = cls._create(cls.VpcrReportReceived, id=report.incident_id, timestamp=at, actor=actor.as_dict(),
-                               obligations=obligations, **report.as_event_fields())
-        incident._settle_obligations(actor, at)
-        return incident
+        deadlines = _first_deadlines(obligations, report.rule_set, report.reported_type, report.jc_reported_at)
+        return cls._create(cls.VpcrReportReceived, id=report.incident_id, timestamp=at, actor=actor.as_dict(),
+                           obligations=obligations, deadlines=deadlines, **report.as_event_fields())
 
     @classmethod
     def create(
@@ -368,16 +371,14 @@ class Incident(Aggregate):
     ) -> Incident:
         rules_used = rule_set(rules)
         rules_used.entry(code)
-        obligation_rules(obligations)
+        deadlines = _first_deadlines(obligations, rules, code, at)
         if not isinstance(summary, str) or not summary.strip() or not isinstance(program, str) or not program.strip():
             raise ValidationFailed("a new incident needs a program and a summary")
-        incident = cls._create(
+        return cls._create(
             cls.CreatedDirectly, id=incident_id, timestamp=at, actor=actor.as_dict(), facility=actor.facility,
             program=program.strip(), setting=parse_setting(setting).value, code=code, summary=summary.strip(), rule_set=rules,
-            obligations=obligations,
+            obligations=obligations, deadlines=deadlines,
         )
-        incident._settle_obligations(actor, at)
-        return incident
 
     # -- queries the lifecycle's rules and the screens use ------------------------------------
 
@@ -820,6 +821,24 @@ class Incident(Aggregate):
     @event(Reopened)
     def _reopened(self, actor: dict[str, Any], to_state: str, reason: str, timestamp: datetime) -> None:
         self.state = State(to_state)
+
+
+def _deadline(fields: dict[str, Any]) -> Deadline:
+    return Deadline(fields["key"], fields["length"], fields["start"], fields["due"], fields["clock"], fields["unit"],
+                    fields["provisional"])
+
+
+def _first_deadlines(obligations: str, rules: str, code: str, start: datetime) -> list[dict[str, Any]]:
+    """The provisional obligations a new incident starts with: its reported type's, on that type's route."""
+    pinned = obligation_rules(obligations)
+    if not pinned.provisional_drafts:
+        return []
+    entry = rule_set(rules).entry(code)
+    facts = ObligationFacts(rules=pinned, category=entry.category, route=entry.route, provisional=True,
+                            chart_days={c.name.value: c.days for c in entry.clocks_for(entry.route)},
+                            initial_report_at=start)
+    return [{"key": o.key, "clock": o.clock.name, "rules": pinned.id, "length": o.length, "unit": o.unit.value,
+             "start": o.start, "due": o.due, "provisional": True} for o in owed(facts)]
 
 
 # The events that change recorded details (a draft's screens, or an amendment after submission).

@@ -130,6 +130,11 @@ class BoardView(View):
                               "obligations": event.obligations, "open_obligations": None,
                               "report_of_death_submitted": False, "closed_once": False}
                 add(state_deltas, (event.facility, state), 1)
+                if event.deadlines:
+                    started = open_obligations.started_with(event)
+                    known[key]["open_obligations"] = open_obligations.encode(started)
+                    for clock, due in started.values():
+                        add(clock_deltas, (event.facility, clock, due), 1)
                 dirty.add(key)
                 continue
             row = known[key]

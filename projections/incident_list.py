@@ -102,6 +102,10 @@ class IncidentListView(View):
                               "reported_at": _utc(reported), "created_at": event.timestamp, "route": None,
                               "obligations": event.obligations, "open_obligations": None, "next_due": None,
                               "report_of_death_submitted": False, "closed_once": False}
+                if event.deadlines:
+                    started = open_obligations.started_with(event)
+                    known[key].update(open_obligations=open_obligations.encode(started),
+                                      next_due=min(due for _, due in started.values()))
                 continue
             row = known[key]
             to_state = getattr(event, "to_state", None)

@@ -38,6 +38,11 @@ def encode(obligations: OpenObligations) -> str | None:
     return orjson.dumps({key: [clock, due.isoformat()] for key, (clock, due) in sorted(obligations.items())}).decode()
 
 
+def started_with(event: Any) -> OpenObligations:
+    """The obligations an incident starts with (its creation event's provisional ``deadlines``)."""
+    return {d["key"]: (d["clock"], utc(d["due"])) for d in event.deadlines}
+
+
 def change(obligations: OpenObligations, row: dict[str, Any], event: Any) -> None:
     """Fold one event into the incident's open obligations. ``row`` keeps ``obligations`` (the pinned rules),
     ``report_of_death_submitted`` and ``closed_once`` for the charts@1 meetings."""

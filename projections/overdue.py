@@ -136,9 +136,11 @@ class OverdueView(View):
             if isinstance(event, Incident.Created):
                 # Encrypted once, when the incident is created: its rows carry the stored text from then on.
                 program = self.cipher.encrypt(event.program)
-                known[key] = {"incident_id": key, "facility": event.facility, "program": program,
-                              "jc_case_number": getattr(event, "jc_case_number", None), "code": event.incident_code,
-                              "obligations": event.obligations, "first_closed_at": None, "report_of_death_at": None}
+                incident = {"incident_id": key, "facility": event.facility, "program": program,
+                            "jc_case_number": getattr(event, "jc_case_number", None), "code": event.incident_code,
+                            "obligations": event.obligations, "first_closed_at": None, "report_of_death_at": None}
+                known[key] = incident
+                set_clocks[key] = [self._row(key, incident, fields, event.timestamp) for fields in event.deadlines]
                 dirty.add(key)
                 continue
             if not isinstance(event, NEEDS_INCIDENT):
@@ -152,13 +154,7 @@ class OverdueView(View):
                     row["code"] = incident["code"]
             elif isinstance(event, Incident.DeadlineSet):
                 rows[:] = [row for row in rows if row["key"] != event.key]  # a provisional clock set again
-                rows.append({"incident_id": key, "key": event.key, "clock": event.clock, "facility": incident["facility"],
-                             "program": incident["program"], "jc_case_number": incident["jc_case_number"],
-                             "code": incident["code"], "length": event.length, "unit": event.unit,
-                             "provisional": event.provisional, "start_at": event.start, "due_at": event.due,
-                             "warn_at": _warn_at(event.clock, event.due), "set_at": event.timestamp,
-                             "met_at": _met_at(incident, event.clock), "waived_at": None,
-                             "due_soon_recorded_at": None, "missed_recorded_at": None})
+                rows.append(self._row(key, incident, event.__dict__, event.timestamp))
             elif isinstance(event, Incident.DeadlineWithdrawn):
                 rows[:] = [row for row in rows if row["key"] != event.key]
                 withdrawn.append((key, event.key))
@@ -195,6 +191,16 @@ class OverdueView(View):
         return [self.incident_rows.upsert(dialect, [known[key] for key in dirty]),
                 Write(f"DELETE FROM view_overdue_clocks WHERE incident_id = {mark} AND key = {mark}", withdrawn),
                 self.clock_rows.upsert(dialect, [row for key in dirty for row in set_clocks.get(key, [])])]
+
+    @staticmethod
+    def _row(key: str, incident: dict[str, Any], deadline: dict[str, Any], set_at: datetime) -> dict[str, Any]:
+        """A row for an obligation started by ``DeadlineSet`` or with the incident (the creation event's ``deadlines``)."""
+        return {"incident_id": key, "key": deadline["key"], "clock": deadline["clock"], "facility": incident["facility"],
+                "program": incident["program"], "jc_case_number": incident["jc_case_number"], "code": incident["code"],
+                "length": deadline["length"], "unit": deadline["unit"], "provisional": deadline["provisional"],
+                "start_at": deadline["start"], "due_at": deadline["due"], "warn_at": _warn_at(deadline["clock"], deadline["due"]),
+                "set_at": set_at, "met_at": _met_at(incident, deadline["clock"]), "waived_at": None,
+                "due_soon_recorded_at": None, "missed_recorded_at": None}
 
     @staticmethod
     def _meet(rows: list[dict[str, Any]], clock: str, at: datetime) -> None:

@@ -18,7 +18,7 @@ from eventsourcing.persistence import IntegrityError, MapperDeserialisationError
 
 from domain.actor import Actor
 from domain.clock import Clock
-from domain.errors import Conflict, IncidentNotFound, NotFound, StaleVersion, StoredEventsUnreadable
+from domain.errors import Conflict, IncidentNotFound, NotFound, StaleVersion, StoredEventsUnreadable, ValidationFailed
 from domain.incident import Incident
 from domain.lifecycle import Step, next_state
 from domain.obligations.sets import CHARTS_ONLY
@@ -27,6 +27,10 @@ from domain.vpcr import VpcrReport
 from workflows.permissions import Action, require_facility, require_incident_facility, require_level
 from workflows.read_audit import NOT_RECORDED, ReadRecorder, ReadView, reads_of
 from workflows.store import IncidentStore
+
+# One bulk delivery is one transaction. Past a few megabytes, psycopg's pipeline (which the event store's inserts use
+# on PostgreSQL) can hang for good with the events table locked (psycopg/psycopg#685): a delivery stays well below.
+MAX_BULK_REPORTS = 1000
 
 
 @dataclass
@@ -136,6 +140,9 @@ class IncidentService:
     def receive_vpcr_reports(self, actor: Actor, reports: Sequence[VpcrReport]) -> BulkReceipt:
         """Receive many reports in one transaction (the bulk path): all are stored, or none."""
         require_level(actor, Action.RECEIVE)
+        if len(reports) > MAX_BULK_REPORTS:
+            raise ValidationFailed(f"one delivery holds at most {MAX_BULK_REPORTS} VPCR reports, this one {len(reports)}: "
+                                   "send them in parts")
         unique: dict[UUID, VpcrReport] = {}
         for report in reports:
             require_facility(actor, report.facility, f"facility {report.facility!r}")

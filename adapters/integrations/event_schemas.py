@@ -83,6 +83,8 @@ def _field_schema(name: str, annotation: Any) -> dict[str, Any]:
         return {"type": "integer"}
     if annotation is str:
         return {"type": "string"}
+    if typing.get_origin(annotation) is list:
+        return {"type": "array", "items": {"type": "object"}}  # e.g. the obligations an incident starts with
     return {"type": "object"}  # screen fields: see docs/rules.md for each screen's names
 
 

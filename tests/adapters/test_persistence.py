@@ -13,6 +13,7 @@ from domain.errors import Conflict, StoredEventsUnreadable, TransitionRefused, V
 from domain.lifecycle import State
 from tests.conftest import L1, L2, stored_event_count
 from tests.workflows.helpers import draft
+from workflows.service import MAX_BULK_REPORTS
 
 
 def reopen_store(database_url: str, clock, **extra: str):  # type: ignore[no-untyped-def]
@@ -114,3 +115,15 @@ def test_other_applications_in_the_same_postgres_database_keep_their_own_events(
     finally:
         incidents.store.close()
         other.close()
+
+
+def test_a_full_delivery_of_reports_saves_in_one_transaction_on_both_stores(database_url: str, clock) -> None:  # type: ignore[no-untyped-def]
+    """A thousand reports, each starting Part 524's clocks, in one save: on PostgreSQL a much larger one could hang
+    psycopg's pipeline for good (workflows.service.MAX_BULK_REPORTS)."""
+    service = reopen_store(database_url, clock, NIMRS_OBLIGATIONS_DEFAULT="part524@1")
+    try:
+        reports = [vpcr_report(f"2026-{n:06}", clock(), summary="A long summary. " * 40) for n in range(MAX_BULK_REPORTS)]
+        assert len(service.receive_vpcr_reports(L2, reports).received) == MAX_BULK_REPORTS
+        assert len(service.load(reports[-1].incident_id).deadlines) == 2
+    finally:
+        service.store.close()

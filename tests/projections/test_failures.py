@@ -45,7 +45,8 @@ def projector(service: IncidentService, views_url: str) -> Iterator[Projector]:
 def stored_as_release_0_1_0_did(service: IncidentService, case: str, reported_at: datetime) -> Incident:
     report = dataclasses.replace(vpcr_report(case, service.clock()), jc_reported_at=reported_at)
     incident = Incident._create(Incident.VpcrReportReceived, id=report.incident_id, timestamp=service.clock(),
-                                actor=L2.as_dict(), obligations="charts@1", **report.as_event_fields())
+                                actor=L2.as_dict(), obligations="charts@1", deadlines=[],
+                                **report.as_event_fields())
     service.store.save(incident)
     return incident
 

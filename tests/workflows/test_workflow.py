@@ -8,6 +8,7 @@ from domain.lifecycle import State
 from tests.conftest import L1, L2, L3, OTHER_L1, stored_event_count
 from tests.workflows.helpers import draft, fill, received
 from workflows.screens import allowed_actions, describe
+from workflows.service import MAX_BULK_REPORTS
 
 
 def test_jc_death_runs_from_the_queue_to_closed(memory_service, clock) -> None:
@@ -257,3 +258,13 @@ def test_invalid_details_name_every_problem_and_change_nothing(memory_service) -
     with pytest.raises(ValidationFailed, match="unknown incident code"):
         s.record_details(L2, iid, "incident", {"code": "si.unknown"})
     assert stored_event_count(s) == before
+
+
+def test_a_delivery_holds_at_most_a_thousand_reports_and_a_refused_one_stores_nothing(memory_service) -> None:
+    s = memory_service
+    too_many = [vpcr_report(f"2026-{n:06}", s.clock()) for n in range(MAX_BULK_REPORTS + 1)]
+    before = stored_event_count(s)
+    with pytest.raises(ValidationFailed, match="at most 1000 VPCR reports, this one 1001: send them in parts"):
+        s.receive_vpcr_reports(L2, too_many)
+    assert stored_event_count(s) == before
+    assert len(s.receive_vpcr_reports(L2, too_many[:MAX_BULK_REPORTS]).received) == MAX_BULK_REPORTS
