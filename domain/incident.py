@@ -635,6 +635,8 @@ class Incident(Aggregate):
         clock = self.obligation_rules.clock(deadline.clock)
         if clock is None or clock.extendable_by is None or actor.level > clock.extendable_by:
             raise ValidationFailed(f"{key} cannot be extended")
+        if deadline.provisional:  # it would follow the draft's facts again at the next change
+            raise ValidationFailed(f"{key} is provisional until Email OMH fixes it: extend it after that")
         new_due = ledger.moment("due", due, at + QUERY_HORIZON)
         if new_due <= deadline.due:
             raise ValidationFailed(f"the new due time must be later than the current one ({local_text(deadline.due)})")
@@ -682,8 +684,8 @@ class Incident(Aggregate):
         now_owed = {o.key: o for o in owed(facts)}
         for key, obligation in now_owed.items():
             recorded = self.deadlines.get(key)
-            if recorded is not None and (not recorded.provisional or key in self.obligations_met):
-                continue  # fixed by Email OMH, or met: it never moves
+            if recorded is not None and (not recorded.provisional or key in self.obligations_met or key in self.waived):
+                continue  # fixed by Email OMH, met or waived: it never moves
             if recorded is None or (recorded.provisional, recorded.start, recorded.due, recorded.length) != (
                     obligation.provisional, obligation.start, obligation.due, obligation.length):
                 self._deadline_set(actor=actor.as_dict(), key=key, clock=obligation.clock.name,
@@ -691,7 +693,7 @@ class Incident(Aggregate):
                                    start=obligation.start, due=obligation.due, provisional=obligation.provisional,
                                    timestamp=at)
         for key, deadline in list(self.deadlines.items()):
-            if deadline.provisional and key not in now_owed and key not in self.obligations_met:
+            if deadline.provisional and key not in now_owed and key not in self.obligations_met and key not in self.waived:
                 self._deadline_withdrawn(actor=actor.as_dict(), key=key, clock=deadline.clock, timestamp=at)
         if self.obligation_rules_id == CHARTS_ONLY:
             return  # release 0.1.0's clocks are met by the steps themselves (clock_met_at)

@@ -210,8 +210,9 @@ TABLE: list[tuple[Step, list[State], State | str, list[Rule]]] = [
     (Step.REOPEN, [S.CLOSED], S.DRAFT, [closed_from_draft]),
     (Step.REOPEN, [S.CLOSED], S.EMAILED_TO_OMH, [closed_from_emailed]),
     (Step.AMEND, SUBMITTED, STAYS, []),
-    (Step.RECORD_NOTICE_RECIPIENT, [S.DRAFT, *SUBMITTED], STAYS, []),
-    (Step.RECORD_NOTIFICATION, [S.DRAFT, *SUBMITTED], STAYS, []),
+    # Jonathan's Law's notice runs from receipt: it may be recorded before the report is imported
+    (Step.RECORD_NOTICE_RECIPIENT, [S.JC_IMPORT_QUEUE, S.DRAFT, *SUBMITTED], STAYS, []),
+    (Step.RECORD_NOTIFICATION, [S.JC_IMPORT_QUEUE, S.DRAFT, *SUBMITTED], STAYS, []),
     (Step.RECORD_REQUEST, [S.DRAFT, *SUBMITTED, S.CLOSED], STAYS, []),
     (Step.RELEASE_RECORDS, [S.DRAFT, *SUBMITTED, S.CLOSED], STAYS, []),
     (Step.SEND_TO_JC, [*SUBMITTED, S.CLOSED], STAYS, []),

@@ -153,8 +153,14 @@ class OverdueView(View):
                 for row in rows:
                     row["code"] = incident["code"]
             elif isinstance(event, Incident.DeadlineSet):
-                rows[:] = [row for row in rows if row["key"] != event.key]  # a provisional clock set again
-                rows.append(self._row(key, incident, event.__dict__, event.timestamp))
+                # A provisional clock set again (or fixed at Email OMH): at the same due time, what was recorded of it
+                # (its alerts, a waiver) still stands, as it does in the incident.
+                earlier = next((row for row in rows if row["key"] == event.key), None)
+                rows[:] = [row for row in rows if row["key"] != event.key]
+                row = self._row(key, incident, event.__dict__, event.timestamp)
+                if earlier is not None and earlier["due_at"] == row["due_at"]:
+                    row.update({name: earlier[name] for name in KEPT_WHEN_SET_AGAIN})
+                rows.append(row)
             elif isinstance(event, Incident.DeadlineWithdrawn):
                 rows[:] = [row for row in rows if row["key"] != event.key]
                 withdrawn.append((key, event.key))
@@ -209,6 +215,7 @@ class OverdueView(View):
                 row["met_at"] = at
 
 
+KEPT_WHEN_SET_AGAIN = ("met_at", "waived_at", "due_soon_recorded_at", "missed_recorded_at")
 CLOCKS = {clock.name: clock for rules in OBLIGATION_SETS.values() for clock in rules.clocks}
 AS_OF, SOON_END = bindparam("as_of", type_=UtcDateTime), bindparam("soon_end", type_=UtcDateTime)
 

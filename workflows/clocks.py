@@ -12,14 +12,17 @@ retried once with the incident reloaded.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
 from domain.clock import Clock
-from domain.errors import NotFound
+from domain.errors import NimrsError
 from workflows.service import IncidentService
+
+log = logging.getLogger("nimrs.clocks")
 
 
 class PendingClocks(Protocol):
@@ -52,6 +55,7 @@ class ClockProcess:
     def _record(self, incident_id: UUID) -> tuple[int, int]:
         try:
             due_soon, missed = self.service.record_clock_alerts(incident_id)
-        except NotFound:
+        except NimrsError as error:  # gone, unreadable, or changed twice meanwhile: the others go on; the next pass asks again
+            log.warning("clock process: incident %s skipped this pass (%s)", incident_id, type(error).__name__)
             return 0, 0
         return len(due_soon), len(missed)

@@ -49,8 +49,9 @@ def redacted_copy(service: IncidentService, actor: Actor, incident_id: UUID, req
     service.record_read(actor, ReadView.SHOW, incident_id, incident.facility)
     client_id = recipient.get("client_id") or None
     known = {c["client_id"] for c in incident.details.get("clients", [])}
+    others = [r["name"] for key, r in incident.recipients.items() if key != request["requested_by"]]
     report = redacted_report(incident, recipient_client_id=client_id if client_id in known else None,
-                             consents=consents, prepared_at=service.clock())
+                             consents=consents, prepared_at=service.clock(), others=others)
     return CopyFor(recipient["name"], report)
 
 

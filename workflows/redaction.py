@@ -34,6 +34,7 @@ class Kind:
     CLIENT = "client"
     EMPLOYEE = "employee"
     WITNESS = "witness"
+    PERSON = "person"  # someone else the incident names: another client's family, the director, the police
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,16 @@ def new_york_time(at: datetime) -> str:
 
 
 def redacted_report(incident: Incident, *, recipient_client_id: str | None, consents: Collection[str],
-                    prepared_at: datetime, format_time: Callable[[datetime], str] = new_york_time) -> RedactedReport:
-    """The copy the qualified person of ``recipient_client_id`` may receive, with every other person labelled."""
+                    prepared_at: datetime, format_time: Callable[[datetime], str] = new_york_time,
+                    others: Collection[str] = ()) -> RedactedReport:
+    """The copy the qualified person of ``recipient_client_id`` may receive, with every other person labelled;
+    ``others`` are more names to remove from free text (the people owed notice besides the requester)."""
     require_aware(prepared_at, "prepared_at")
     details = incident.details
     people = _People(details, recipient_client_id, consents)
+    for name in others:
+        if name and name.strip():
+            people.other(name)
     scrub = people.scrubber()
 
     def when(value: Any) -> str:
@@ -161,7 +167,16 @@ class _People:
             rows.append((self._label(name, self._next_label(kind), kind), role))
         return rows
 
+    def other(self, name: str) -> None:
+        """Someone named only in free text (not a client, an employee or a witness): "Person 1"."""
+        if _key(name) in self._consents:
+            self._keep(name, consented=True)
+        else:
+            self._label(name, self._next_label(Kind.PERSON), Kind.PERSON)
+
     def _next_label(self, kind: str) -> str:
+        if kind == Kind.PERSON:
+            return f"Person {sum(1 for _, k in self.labels if k == kind) + 1}"
         count = sum(1 for _, k in self.labels if k == kind)
         return f"Employee {_letters(count)}" if kind == Kind.EMPLOYEE else f"Witness {count + 1}"
 

@@ -50,8 +50,14 @@ def register(app: typer.Typer) -> None:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, lambda *_: stop.set())
             while not stop.is_set():
-                runtime.projector.catch_up()
-                done = process.run_once()
+                try:
+                    runtime.projector.catch_up()
+                    done = process.run_once()
+                except Exception as error:  # noqa: BLE001 - the store away for a moment: say so (no details), try again
+                    err.print(f"clock pass failed ({type(error).__name__}); trying again in {interval:g} s", highlight=False)
+                    stop.wait(interval)
+                    continue
                 if done.due_soon or done.missed:
                     err.print(f"{done.due_soon} due soon, {done.missed} missed recorded", highlight=False)
-                stop.wait(interval if done.incidents < batch else 0)
+                # a full batch may mean more work: go on at once, unless it found nothing to record (the view lags)
+                stop.wait(0 if done.incidents >= batch and (done.due_soon or done.missed) else interval)

@@ -42,12 +42,15 @@ def test_the_redacted_copy_is_released_with_its_hash_and_meets_the_request_clock
                                                                 {"client_id": OTHER_CLIENT, "age": 41, "role": "peer"}]})
         service.record_details(L2, iid, "staff", {"staff_involved": [STAFF], "witnesses": [WITNESS]})
         service.record_details(L2, iid, "narrative", {
-            "narrative": f"{STAFF} saw {OTHER_CLIENT} push C-1042; smith called the nurse. Garcia-Lopez wrote it up.",
+            "narrative": f"{STAFF} saw {OTHER_CLIENT} push C-1042; smith called the nurse. Garcia-Lopez wrote it up. "
+                         "Mary Roe, the other client's mother, was told.",
             "immediate_actions": "Both clients were assessed."})
         service.record_details(L2, iid, "incident", {"discovered_at": (now - timedelta(hours=6)).isoformat()})
         service.email_omh(L1, iid)
         service.record_notice_recipient(L2, iid, {"recipient_id": "qp-1", "role": "qualified_person", "name": "Ana Parent",
                                                    "relationship": "mother", "client_id": "C-1042"})
+        service.record_notice_recipient(L2, iid, {"recipient_id": "qp-2", "role": "qualified_person", "name": "Mary Roe",
+                                                   "relationship": "mother", "client_id": OTHER_CLIENT})
         service.record_request(L2, iid, request_id="r-1", kind="incident_report_copy", requested_by="qp-1",
                                received_at=now.isoformat())
         assert "incident_report_copy:r-1" in service.load(iid).deadlines
@@ -63,7 +66,7 @@ def test_the_redacted_copy_is_released_with_its_hash_and_meets_the_request_clock
     preview = nimrs("records", "copy", "2026-000321", "--request-id", "r-1", "--out", str(tmp_path / "preview.pdf"),
                     "--as", "risk.F-001")
     assert preview.returncode == 0, preview.stderr
-    assert set(json.loads(preview.stdout)["labels"]) == {"Client 2", "Employee A", "Witness 1"}
+    assert set(json.loads(preview.stdout)["labels"]) == {"Client 2", "Employee A", "Witness 1", "Person 1"}
     released = nimrs("records", "release", "2026-000321", "--request-id", "r-1", "--as", "risk.F-001")
     assert released.returncode == 0, released.stderr
     shown = json.loads(released.stdout)
@@ -76,10 +79,10 @@ def test_the_redacted_copy_is_released_with_its_hash_and_meets_the_request_clock
     assert stored.parent == documents and stored.name == f"{event.document['sha256']}.pdf"
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == event.document["sha256"]
     assert event.document["size"] == stored.stat().st_size
-    assert event.redactions == {"labels": {"Client 2": "client", "Employee A": "employee", "Witness 1": "witness"},
-                                "consents": []}
+    assert event.redactions == {"labels": {"Client 2": "client", "Employee A": "employee", "Witness 1": "witness",
+                                           "Person 1": "person"}, "consents": []}
     text = _text(stored)
     assert "C-1042" in text and "re-dissemination" in text.lower()
-    for name in (OTHER_CLIENT, STAFF, WITNESS, "Garcia", "Lopez", "Smith", "smith", "Maria", "John"):
+    for name in (OTHER_CLIENT, STAFF, WITNESS, "Garcia", "Lopez", "Smith", "smith", "Maria", "John", "Mary", "Roe"):
         assert name not in text, name
     assert (tmp_path / "preview.pdf").read_bytes().startswith(b"%PDF") and not (tmp_path / "x.pdf").exists()

@@ -148,7 +148,7 @@ def test_every_scenario_is_in_the_state_its_name_says() -> None:
 # a release): tests/domain/test_obligations.py takes them; here, only where the lifecycle offers them.
 OPEN_STATES = {D, E, R, INV}
 LEDGER_OFFERED: dict[Step, set[State]] = {
-    S.RECORD_NOTICE_RECIPIENT: OPEN_STATES, S.RECORD_NOTIFICATION: OPEN_STATES,
+    S.RECORD_NOTICE_RECIPIENT: OPEN_STATES | {State.JC_IMPORT_QUEUE}, S.RECORD_NOTIFICATION: OPEN_STATES | {State.JC_IMPORT_QUEUE},
     S.RECORD_REQUEST: OPEN_STATES | {C}, S.RELEASE_RECORDS: OPEN_STATES | {C}, S.SEND_TO_JC: {E, R, INV, C},
     S.WAIVE_OBLIGATION: OPEN_STATES | {C}, S.EXTEND_OBLIGATION: OPEN_STATES | {C},
 }
