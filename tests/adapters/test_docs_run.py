@@ -64,8 +64,8 @@ def test_the_api_walkthrough_runs_as_written(tmp_path: Path) -> None:
         subprocess.run(["pkill", "-f", f"nimrs serve --port {port}"], check=False)
         subprocess.run(["pkill", "-f", "nimrs webhooks run --max-attempts 1 --backoff 0.1"], check=False)
     out = result.stdout
-    # received with its three provisional clocks (Report of Death, the qualified person's notice, the autopsy): v4
-    assert '"state":"draft","version":5' in out
+    # received with its provisional clocks in the one event (Report of Death, the qualified person's notice, autopsy)
+    assert '"state":"draft","version":2' in out
     assert '{"name":"qualified_person_notice","provisional":true}' in out
     assert '["met_on_time"]' in out  # the notice, once the sister was reached
     assert '"status":412' in out and '"status":403' in out  # the stale write and Level 2 submitting
