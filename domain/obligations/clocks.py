@@ -136,7 +136,3 @@ class ObligationRules:
 
 def obligation_key(clock: str, request_id: str | None = None) -> str:
     return f"{clock}:{request_id}" if request_id else clock
-
-
-def clock_of(key: str) -> str:
-    return key.split(":", 1)[0]
