@@ -23,7 +23,9 @@ ROWS = 3  # numbered rows offered for clients and notifications; more can be rec
 SCREEN_TITLES = {"incident": "Incident", "clients": "Clients", "staff": "Staff and witnesses",
                  "narrative": "Narrative", "notifications": "Notifications", "severity": "Severity"}
 FIELD_LABELS = {
-    "occurred_at": "When it occurred (New York time)", "location": "Location",
+    "occurred_at": "When it occurred (New York time)",
+    "discovered_at": "When it was discovered (New York time; Part 524's 24 hours to the JC run from it)",
+    "location": "Location",
     "on_premises_or_supervised": "On premises or under the provider's supervision", "code": "Incident type",
     "clients": "Clients involved", "staff_involved": "Staff involved (one per line)",
     "witnesses": "Witnesses (one per line)", "narrative": "What happened", "immediate_actions": "Immediate actions taken",
@@ -87,8 +89,9 @@ def fields_from_form(screen: str, form: Mapping[str, str]) -> dict[str, Any]:
     value = {name: str(form.get(name, "")).strip() for name in form}
     fields: dict[str, Any] = {}
     if screen == "incident":
-        if value.get("occurred_at"):
-            fields["occurred_at"] = _moment(value["occurred_at"])
+        for name in ("occurred_at", "discovered_at"):
+            if value.get(name):
+                fields[name] = _moment(value[name])
         for name in ("location", "code"):
             if value.get(name):
                 fields[name] = value[name]
