@@ -7,6 +7,8 @@ time. A refused command raises before anything is saved, so the event store is u
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +29,13 @@ from domain.vpcr import VpcrReport
 from workflows.permissions import Action, require_facility, require_incident_facility, require_level
 from workflows.read_audit import NOT_RECORDED, ReadRecorder, ReadView, reads_of
 from workflows.store import IncidentStore
+from workflows.turns import Turns
+
+# A command that names no version (no If-Match) is retried this many times when another process saved the incident
+# between its load and its save: re-loaded, re-checked and re-decided, so only a real conflict reaches the user.
+ATTEMPTS_WITHOUT_PRECONDITION = 8
+# Waits between those attempts grow from this, with jitter so that rivals stop meeting each other.
+RETRY_PAUSE_SECONDS = 0.002
 
 # One bulk delivery is one transaction. Past a few megabytes, psycopg's pipeline (which the event store's inserts use
 # on PostgreSQL) can hang for good with the events table locked (psycopg/psycopg#685): a delivery stays well below.
@@ -85,6 +94,7 @@ class IncidentService:
         self.reads = reads  # the read audit: who was shown which incident (``workflows.read_audit``)
         # facility -> the obligation rules its new incidents pin (``workflows.facilities``)
         self.obligations_for = obligations_for
+        self.turns = Turns()  # one command at a time per incident in this process
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -303,17 +313,31 @@ class IncidentService:
     def _step(self, actor: Actor, incident_id: UUID, step: Step, expected_version: ExpectedVersion,
               command: Callable[[Incident, datetime], None]) -> Incident:
         require_level(actor, step)
-        incident = self.load(incident_id)
-        require_incident_facility(actor, incident_id, incident.facility)
-        if not _matches(expected_version, incident.version):
-            raise StaleVersion(f"incident {incident_id} is at version {incident.version}, not {_named(expected_version)}; "
-                           "reload it and try again")
-        command(incident, self.clock())  # the aggregate checks its lifecycle and refuses before recording
-        self._save(incident)
-        return incident
+        with self.turns.of(incident_id):
+            for attempt in range(1, ATTEMPTS_WITHOUT_PRECONDITION + 1):
+                incident = self.load(incident_id)
+                require_incident_facility(actor, incident_id, incident.facility)
+                if not _matches(expected_version, incident.version):
+                    raise StaleVersion(f"incident {incident_id} is at version {incident.version}, not "
+                                       f"{_named(expected_version)}; reload it and try again")
+                command(incident, self.clock())  # the aggregate checks its lifecycle and refuses before recording
+                try:
+                    self.store.save(incident)
+                    return incident
+                except IntegrityError:
+                    # Another process saved it meanwhile. With a version named, the user decides; without one,
+                    # decide again on what is there now (the lifecycle may now refuse: that is the real conflict).
+                    if expected_version is not None or attempt == ATTEMPTS_WITHOUT_PRECONDITION:
+                        raise _conflict() from None
+                    time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * 2 ** attempt))  # noqa: S311 - jitter, not secrets
+        raise AssertionError("unreachable")
 
     def _save(self, *incidents: Incident) -> None:
         try:
             self.store.save(*incidents)
         except IntegrityError:
-            raise Conflict("the incident was changed by someone else at the same time; reload it and try again") from None
+            raise _conflict() from None
+
+
+def _conflict() -> Conflict:
+    return Conflict("the incident was changed by someone else at the same time; reload it and try again")

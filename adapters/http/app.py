@@ -3,7 +3,8 @@
 ``create_app`` takes the settings and a clock (``adapters.bootstrap`` builds the rest), so tests
 run the real server on a real port with an injected clock. By default the server also runs a projector thread that
 keeps the read models current; with several API processes (or a separate ``nimrs projections
-run``) that is harmless: rival projectors are safe (docs/adr/0006-read-models.md).
+run``) that is harmless: rival projectors are safe (docs/adr/0006-read-models.md). With several processes on
+PostgreSQL, one of them projects at a time (``adapters.persistence.turns``): the others would repeat its work.
 It also runs a sealer thread that keeps the event log's hash chain within a second of the log
 (docs/adr/0010-tamper-evidence.md); rival sealers are safe too.
 """
@@ -18,6 +19,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 from typing_extensions import TypedDict
 
 from adapters.bootstrap import Runtime
@@ -37,6 +39,7 @@ from adapters.http.pages import (
     statistics,
 )
 from adapters.persistence.event_chain import EventChain
+from adapters.persistence.turns import LIVE_PROJECTOR_TURN, process_turn
 from adapters.settings import Settings, load_settings
 from domain.clock import Clock, utc_now
 from projections.projector import Projector
@@ -86,10 +89,12 @@ def _end_streams_on_signal(stopping: threading.Event) -> None:
         signal.signal(number, handler)
 
 
-def _follow(projector: Projector, stop: threading.Event) -> None:
+def _follow(projector: Projector, turn_engine: Engine, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
-            projector.follow(stop)
+            with process_turn(turn_engine, LIVE_PROJECTOR_TURN, stop) as mine:
+                if mine:
+                    projector.follow(stop)
         except Exception:  # keep serving reads; the views catch up when the store is back
             log.exception("the projector stopped; retrying in 2 s")
             stop.wait(2)
@@ -114,7 +119,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now, run_pro
         app.state.context = context
         _end_streams_on_signal(context.stopping)
         stop = threading.Event()
-        follower = threading.Thread(target=_follow, args=(context.projector, stop), name="projector", daemon=True)
+        follower = threading.Thread(target=_follow, args=(context.projector, context.runtime.views_engine, stop),
+                                    name="projector", daemon=True)
         sealer = threading.Thread(target=_seal, args=(context.runtime.event_chain, stop, context.writing),
                                   name="sealer", daemon=True)
         sealer.start()
@@ -161,10 +167,16 @@ def serve(host: str, port: int, workers: int = 1, run_projector: bool = True, se
         uvicorn.run(create_app(settings, run_projector=run_projector), host=host, port=port, log_level="info",
                     access_log=False, timeout_graceful_shutdown=SHUTDOWN_SECONDS)
     else:
-        uvicorn.run("adapters.http.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+        factory = app_from_environment if run_projector else app_without_projector
+        uvicorn.run(f"{__name__}:{factory.__name__}", factory=True, host=host, port=port, workers=workers,
                     log_level="info", access_log=False, timeout_graceful_shutdown=SHUTDOWN_SECONDS)
 
 
 def app_from_environment() -> FastAPI:
     """For ``uvicorn --factory`` with several worker processes."""
     return create_app()
+
+
+def app_without_projector() -> FastAPI:
+    """``nimrs serve --workers N --no-projector``: the read models are kept by ``nimrs projections run``."""
+    return create_app(run_projector=False)

@@ -11,11 +11,13 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
 from adapters.bootstrap import Runtime
 from adapters.http.limits import AnonymousGate, client_address
 from adapters.integrations.feed import Feed
+from adapters.persistence.group_commit import SQLITE_WRITE_TURN
 from adapters.persistence.security_log import SecurityLog
 from domain.clock import Clock
 from domain.errors import PermissionDenied, Unauthenticated
@@ -59,9 +61,6 @@ class Context:
     feed: Feed
     webhooks: WebhookService
     clock: Clock
-    # SQLite allows one writer at a time and makes the others sleep and retry; taking turns in the
-    # process measured 10-15% more commands/s than leaving it to SQLite's busy back-off.
-    write_lock: threading.Lock = field(default_factory=threading.Lock)
     # Set when the server is asked to stop: open streams end, so the stop does not wait on them.
     stopping: threading.Event = field(default_factory=threading.Event)
     _tokens: dict[str, tuple[Principal, datetime, datetime]] = field(default_factory=dict)
@@ -74,11 +73,16 @@ class Context:
                                        self.runtime.settings.anonymous_limit_per_address, self.clock)
         self.accounts.sessions_ended.append(self.forget_user)
 
-    def authenticate(self, token: str) -> Principal:
+    def recently_authenticated(self, token: str) -> Principal | None:
+        """The token's user if it was checked in the last few seconds: no database, so no thread needed."""
         now = self.clock()
         cached = self._tokens.get(token)
-        if cached is not None and now < cached[2] and now < cached[1]:
-            return cached[0]
+        return cached[0] if cached is not None and now < cached[2] and now < cached[1] else None
+
+    def authenticate(self, token: str) -> Principal:
+        if (recent := self.recently_authenticated(token)) is not None:
+            return recent
+        now = self.clock()
         endings = self._endings
         principal, expires_at = self.accounts.authenticate(token)
         with self._lock:
@@ -89,7 +93,10 @@ class Context:
         return principal
 
     def writing(self) -> Any:
-        return self.write_lock if self.store_kind == "sqlite" else contextlib.nullcontext()
+        """The process's turn to write the events database, for writers other than the event store (the sealer,
+        facility settings). SQLite allows one writer at a time and makes the others sleep and retry: taking turns
+        in the process, with the event store's grouped saves, avoids that back-off. Never held while saving events."""
+        return SQLITE_WRITE_TURN if self.store_kind == "sqlite" else contextlib.nullcontext()
 
     def forget_user(self, user_id: str) -> None:
         """Stop trusting the user's cached tokens: its sessions were ended (the tokens are deleted)."""
@@ -111,9 +118,26 @@ def context(request: Request) -> Context:
     return request.app.state.context  # type: ignore[no-any-return]
 
 
-def signed_in(request: Request,
-              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
-    """Whoever the token stands for, even one who must change a one-time password first."""
+# Dependencies that do no I/O are coroutines: FastAPI runs a plain function dependency in a worker thread, and
+# the hand-over costs more than the check itself (measured: a third of a command's time in the server).
+async def _context(request: Request) -> Context:
+    return context(request)
+
+
+async def signed_in(request: Request,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    """Whoever the token stands for, even one who must change a one-time password first. A token checked in the
+    last few seconds is answered from memory; otherwise the database is asked, in a worker thread."""
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        who = context(request).recently_authenticated(credentials.credentials)
+        if who is not None:
+            request.state.principal = who
+            request.state.token = credentials.credentials
+            return who
+    return await run_in_threadpool(_signed_in, request, credentials)
+
+
+def _signed_in(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     ctx = context(request)
     try:
         if credentials is None or credentials.scheme.lower() != "bearer":
@@ -127,20 +151,20 @@ def signed_in(request: Request,
     return who
 
 
-def principal(who: Annotated[Principal, Depends(signed_in)]) -> Principal:
+async def principal(who: Annotated[Principal, Depends(signed_in)]) -> Principal:
     """Whoever the token stands for; one signed in with a one-time password may only change it."""
     if who.must_change_password:
         raise PermissionDenied(CHANGE_PASSWORD_FIRST)
     return who
 
 
-def security_admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
+async def security_admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
     if not who.security_admin:
         raise PermissionDenied(f"only a security administrator may do this; {who.user_id!r} is not one")
     return who
 
 
-Ctx = Annotated[Context, Depends(context)]
+Ctx = Annotated[Context, Depends(_context)]
 Who = Annotated[Principal, Depends(principal)]
 TokenHolder = Annotated[Principal, Depends(signed_in)]  # for changing the password and signing out only
 Admin = Annotated[Principal, Depends(security_admin)]

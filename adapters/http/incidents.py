@@ -118,8 +118,7 @@ def attested(ctx: Context, who: Who, request: Request, attestation: Attestation 
 def step(ctx: Context, actor: Actor, reference: str, if_match: str | None,
          command: Callable[[IncidentService, UUID, ExpectedVersion], Incident]) -> Response:
     expected = expected_versions(if_match)
-    with ctx.writing():
-        incident = command(ctx.service, incident_id(reference), expected)
+    incident = command(ctx.service, incident_id(reference), expected)
     return shown(ctx, incident, actor)
 
 
@@ -130,8 +129,7 @@ def step(ctx: Context, actor: Actor, reference: str, if_match: str | None,
                             409: "A report was received before (or appears twice) with different content"})})
 def receive(who: Who, ctx: Ctx, body: Annotated[Any, Body(description="One VPCR report, or a list (bulk)")]) -> Response:
     reports = parse_vpcr_reports(body, "the request body", ctx.clock())
-    with ctx.writing():
-        receipt = ctx.service.receive_vpcr_reports(who.actor, reports)
+    receipt = ctx.service.receive_vpcr_reports(who.actor, reports)
     shown: Receipt = {"received": [str(i) for i in receipt.received], "duplicates": [str(i) for i in receipt.duplicates]}
     return JsonResponse(shown, status_code=201 if receipt.received else 200)
 
@@ -151,9 +149,8 @@ def jc_queue(who: Who, ctx: Ctx, limit: Annotated[int, Query(ge=1, le=1000)] = 5
                                                                "schema": {"type": "string"}}}},
                         **refusals(401, 403, 422)})
 def create(body: NewIncident, who: Who, ctx: Ctx) -> Response:
-    with ctx.writing():
-        new_id = ctx.service.create_incident(who.actor, program=body.program, setting=body.setting, code=body.code,
-                                             summary=body.summary, rules=body.rules)
+    new_id = ctx.service.create_incident(who.actor, program=body.program, setting=body.setting, code=body.code,
+                                         summary=body.summary, rules=body.rules)
     return shown(ctx, ctx.service.load(new_id), who.actor, 201)  # a write's answer, not a read
 
 

@@ -22,6 +22,7 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Notification
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from typing_extensions import TypedDict
 
 from adapters.integrations.event_schemas import ENVELOPE, SOURCE, TOPIC_OF
@@ -99,7 +100,7 @@ class Feed:
         self.recorder = store.recorder
         self.decoder = LeanDecoder(store.mapper)
         self.sqlite_table = getattr(self.recorder, "events_table_name", None) \
-            if type(self.recorder).__module__ == "eventsourcing.sqlite" else None
+            if isinstance(self.recorder, SQLiteApplicationRecorder) else None
 
     def page(self, actor: Actor, after: int = 0, limit: int = 500, types: Sequence[str] = ()) -> FeedPage:
         """Up to ``limit`` events after the cursor that ``actor`` may read (its facility; every one for a state

@@ -8,23 +8,35 @@
 
 ``NIMRS_CIPHER_KEY`` turns on AES-GCM encryption at rest of every event payload, compressed first; events
 written with one of ``NIMRS_CIPHER_OLD_KEYS`` stay readable (``adapters.persistence.cipher``).
+
+Both stores group the saves of concurrent commands into one transaction per round (``adapters.persistence.group_commit``).
 """
 
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
-from eventsourcing import postgres
+from eventsourcing import postgres, sqlite
 from eventsourcing.utils import Environment
 
 from adapters.persistence.cipher import KeyRingCipher, cipher_keys
+from adapters.persistence.group_commit import GroupCommitPostgresRecorder, GroupCommitSQLiteRecorder
 from adapters.settings import Settings, is_sqlite
 
 CONNECT_OPTIONS = "POSTGRES_CONNECT_OPTIONS"  # the URL's query, passed to psycopg as connection parameters
 
 
+class SQLiteFactory(sqlite.SQLiteFactory):
+    """The library's SQLite persistence, its saves grouped."""
+
+    application_recorder_class = GroupCommitSQLiteRecorder
+
+
 class PostgresFactory(postgres.PostgresFactory):
-    """The library's PostgreSQL persistence, with the connection parameters of the URL's query added."""
+    """The library's PostgreSQL persistence, its saves grouped, with the connection parameters of the URL's query
+    added."""
+
+    application_recorder_class = GroupCommitPostgresRecorder
 
     def __init__(self, env: Environment) -> None:
         super().__init__(env)
@@ -39,7 +51,7 @@ def event_store_env(settings: Settings, *, cache: int = 0, create_tables: bool =
     url = settings.database
     env: dict[str, str]
     if is_sqlite(url):
-        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(url.database),
+        env = {"PERSISTENCE_MODULE": f"{__name__}:{SQLiteFactory.__name__}", "SQLITE_DBNAME": str(url.database),
                "SQLITE_LOCK_TIMEOUT": "10"}
     else:
         env = {

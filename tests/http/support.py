@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +23,7 @@ from domain.clock import Clock
 from tests.conftest import CHARTS_ONLY_SUITE
 
 PASSWORD = "a long enough passphrase"
+NIMRS = str(Path(sys.executable).parent / "nimrs")
 VPCR = {
     "jc_case_number": "2026-015501", "jc_reported_at": "2026-11-19T09:40:00-05:00", "facility": "F-001",
     "program": "Adult Inpatient Unit 3", "setting": "inpatient", "reported_type": "death.natural-unexpected",
@@ -41,11 +46,13 @@ STAFF = {
 
 
 class Api:
-    """A signed-in client per user name."""
+    """A signed-in client per user name; ``fresh_connections``: each request on a new connection (with several
+    server processes, any of them may answer it)."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, *, fresh_connections: bool = False) -> None:
         self.base_url = base_url
-        self.anonymous = httpx.Client(base_url=base_url, timeout=30)
+        self.limits = httpx.Limits(max_keepalive_connections=0) if fresh_connections else httpx.Limits()
+        self.anonymous = httpx.Client(base_url=base_url, timeout=30, limits=self.limits)
         self.clients: dict[str, httpx.Client] = {}
 
     def sign_in(self, user: str, password: str = PASSWORD) -> httpx.Response:
@@ -56,7 +63,7 @@ class Api:
             response = self.sign_in(user)
             assert response.status_code == 200, response.text
             token = response.json()["access_token"]
-            self.clients[user] = httpx.Client(base_url=self.base_url, timeout=30,
+            self.clients[user] = httpx.Client(base_url=self.base_url, timeout=30, limits=self.limits,
                                               headers={"Authorization": f"Bearer {token}"})
         return self.clients[user]
 
@@ -90,6 +97,36 @@ def live_server(database_url: str, clock: Clock, run_projector: bool = True,
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@contextmanager
+def workers_server(database_url: str, workers: int = 2, environ: dict[str, str] | None = None) -> Iterator[str]:
+    """``nimrs serve --workers N`` on a free port, as an operator runs it; its base URL."""
+    env = {**os.environ, "NIMRS_DATABASE_URL": database_url, **CHARTS_ONLY_SUITE, **(environ or {})}
+    port = free_port()
+    process = subprocess.Popen([NIMRS, "serve", "--port", str(port), "--workers", str(workers)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "the server did not start"
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        errors = process.stderr.read() if process.stderr else ""
+        assert "Traceback" not in errors, errors
 
 
 def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:

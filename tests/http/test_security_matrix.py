@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from domain.clock import utc_now
 from tests.conftest import FakeClock
-from tests.http.support import PASSWORD, VPCR, Api, add_staff, eventually, live_server
+from tests.http.support import PASSWORD, VPCR, Api, add_staff, eventually, live_server, workers_server
 
 USERS = ("l1", "l2", "l3", "admin", "reviewer", "other.l1", "other.admin")
 STALE = {"If-Match": '"999"'}
@@ -147,7 +148,25 @@ def _cell(api: Api, user: str | None, method: str, path: str, body: Any) -> int:
     return response.status_code
 
 
+@pytest.fixture
+def api_on_two_workers(postgres_url: str) -> Iterator[Api]:
+    """The same staff, served by `nimrs serve --workers 2` (real clock): two processes answer in turn."""
+    add_staff(postgres_url, utc_now)
+    with workers_server(postgres_url, environ={"NIMRS_ANONYMOUS_LIMIT_PER_ADDRESS": "1000"}) as base_url:
+        client = Api(base_url, fresh_connections=True)
+        yield client
+        client.close()
+
+
 def test_each_endpoint_answers_each_group_and_role_as_the_rules_say(api: Api) -> None:
+    check_the_matrix(api)
+
+
+def test_the_matrix_holds_against_two_server_processes_on_postgresql(api_on_two_workers: Api) -> None:
+    check_the_matrix(api_on_two_workers)
+
+
+def check_the_matrix(api: Api) -> None:
     submitted = api("l2").post("/vpcr-reports", json=VPCR)
     assert submitted.status_code == 201
     incident_id = submitted.json()["received"][0]

@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -231,7 +232,7 @@ def replayed_clocks(service: IncidentService, histories: dict[str, list], facili
 
 
 def test_a_following_projector_shows_a_new_event_within_a_second(service: IncidentService, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path}/views.db" if service.store.recorder.__module__ == "eventsourcing.sqlite" else None
+    url = f"sqlite:///{tmp_path}/views.db" if isinstance(service.store.recorder, SQLiteApplicationRecorder) else None
     projector = projector_for(service, url or _postgres_url(service))
     stop = threading.Event()
     follower = threading.Thread(target=projector.follow, args=(stop,), daemon=True)

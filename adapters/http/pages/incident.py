@@ -106,8 +106,7 @@ def back_to_incident(reference: UUID, anchor: str = "") -> Response:
 
 
 def run_command(ctx: Context, command: Callable[[IncidentService], Incident]) -> Incident:
-    with ctx.writing():
-        return command(ctx.service)
+    return command(ctx.service)
 
 
 @router.get("/web/incidents/{reference}")

@@ -147,8 +147,7 @@ def _pdf(copy: CopyFor, actor: Actor) -> bytes:
 def preview_copy(request: Request, reference: Reference, request_id: RequestId, who: PageUser) -> Response:
     """The redacted copy as it would be released now, to read before releasing it (Level 1; recorded as a read)."""
     ctx = context(request)
-    with ctx.writing():
-        copy = redacted_copy(ctx.service, who.actor, incident_id_for(reference), request_id, ())
+    copy = redacted_copy(ctx.service, who.actor, incident_id_for(reference), request_id, ())
     return Response(_pdf(copy, who.actor), media_type="application/pdf", headers={
         "Cache-Control": "no-store", "Content-Disposition": f'inline; filename="redacted-copy-{request_id}.pdf"'})
 

@@ -50,7 +50,7 @@ def _page(request: Request, values: dict[str, str], status: int = 200, message: 
                   classification=classification, classification_problem=problem, message=message)
 
 
-def _may_create(who: PageUser) -> Principal:
+async def _may_create(who: PageUser) -> Principal:
     require_level(who.actor, Action.CREATE)
     return who
 
@@ -83,10 +83,9 @@ def create(request: Request, who: Creator, values: FormValues) -> Response:
     check_csrf(request, values.get("csrf_token"))
     ctx = context(request)
     try:
-        with ctx.writing():
-            new_id = ctx.service.create_incident(who.actor, program=values.get("program", ""),
-                                                 setting=values.get("setting", ""), code=values.get("code", ""),
-                                                 summary=values.get("summary", ""))
+        new_id = ctx.service.create_incident(who.actor, program=values.get("program", ""),
+                                             setting=values.get("setting", ""), code=values.get("code", ""),
+                                             summary=values.get("summary", ""))
     except ValidationFailed as error:
         return _page(request, values, 422, "; ".join([error.message, *error.problems]))
     return RedirectResponse(f"/web/incidents/{new_id}", status_code=303)

@@ -85,13 +85,13 @@ def signed_in_page(request: Request) -> Principal:
     return who
 
 
-def page_user(who: Annotated[Principal, Depends(signed_in_page)]) -> Principal:
+async def page_user(who: Annotated[Principal, Depends(signed_in_page)]) -> Principal:  # no I/O: no thread
     if who.must_change_password:
         raise PasswordChangeNeeded()
     return who
 
 
-def page_admin(who: Annotated[Principal, Depends(page_user)]) -> Principal:
+async def page_admin(who: Annotated[Principal, Depends(page_user)]) -> Principal:
     if not who.security_admin:
         raise PermissionDenied(f"only a security administrator may do this; {who.user_id!r} is not one")
     return who
