@@ -35,6 +35,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 STATIC = Path(__file__).resolve().parent / "static"
+# The largest request body read (413 past it, before reading the rest): a bulk delivery of the most VPCR reports
+# one delivery may hold (workflows.service.MAX_BULK_REPORTS) takes about 1 MiB.
+MAX_BODY_BYTES = 8 * 2 ** 20
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 # Swagger UI sets some styles inline; scripts only from this server.
 DOCS_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -165,25 +168,64 @@ class Edge:
                                kind="unsupported_media_type", instance=_not_text_free(scope["path"][:200]))
             await response(scope, _no_receive, send_with_headers)
             return
+        if kind is not None and _declared_length(scope) > MAX_BODY_BYTES:
+            await _too_large(scope, send_with_headers)
+            return
         if kind in ("json", "absent", "form"):
-            body, receive = await _buffered(receive)
+            buffered = await _buffered(receive)
+            if buffered is None:
+                await _too_large(scope, send_with_headers)
+                return
+            body, receive = buffered
             wrong = _form_problem(body) if kind == "form" else _body_problem(body)
         if wrong is not None:
             await _refuse(scope, wrong, send_with_headers)
             return
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, _limited(receive) if kind == "other" else receive, send_with_headers)
 
 
-async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
-    chunks, more = [], True
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0  # a malformed length is uvicorn's to refuse
+    return 0
+
+
+async def _too_large(scope: Scope, send: Send) -> None:
+    """413, changing nothing, before the rest of the body is read into memory."""
+    response = problem(413, f"the request body is larger than {MAX_BODY_BYTES // 2 ** 20} MiB: send less (a bulk "
+                       "delivery of VPCR reports in parts)", kind="too_large", instance=_not_text_free(scope["path"][:200]))
+    await response(scope, _no_receive, send)
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive] | None:
+    """The whole body, and a receive that replays it; None past ``MAX_BODY_BYTES``."""
+    chunks, more, size = [], True, 0
     while more:
         message = await receive()
         if message["type"] != "http.request":  # the client went away: let the app see it
             return b"", _replaying(message, receive)
         chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > MAX_BODY_BYTES:
+            return None
         more = message.get("more_body", False)
     body = b"".join(chunks)
     return body, _replaying({"type": "http.request", "body": body, "more_body": False}, receive)
+
+
+def _limited(receive: Receive) -> Receive:
+    """A body passed through unread (no endpoint takes one; FastAPI may read it to refuse it) ends, as if the client
+    went away, past ``MAX_BODY_BYTES``: it is never held in memory whole."""
+    size = 0
+
+    async def counted() -> Message:
+        nonlocal size
+        message = await receive()
+        size += len(message.get("body", b""))
+        return {"type": "http.disconnect"} if size > MAX_BODY_BYTES else message
+
+    return counted
 
 
 def _replaying(first: Message, receive: Receive) -> Receive:

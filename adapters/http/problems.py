@@ -25,7 +25,7 @@ from domain.errors import IncidentNotFound, NimrsError, StaleVersion, TooManyReq
 STATUS = {"validation": 422, "not_found": 404, "forbidden": 403, "unauthenticated": 401, "conflict": 409,
           "unreadable": 503, "rate_limited": 429}
 TITLES = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found", 405: "Method not allowed",
-          409: "Conflict", 412: "Precondition failed", 415: "Unsupported media type", 422: "Invalid request", 429: "Too many requests", 503: "Service unavailable",
+          409: "Conflict", 412: "Precondition failed", 413: "Content too large", 415: "Unsupported media type", 422: "Invalid request", 429: "Too many requests", 503: "Service unavailable",
           500: "Internal error"}
 log = logging.getLogger("nimrs.http")
 MEDIA_TYPE = "application/problem+json"

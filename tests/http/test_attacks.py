@@ -206,3 +206,27 @@ def test_the_board_answers_while_the_projector_moves_incidents(api: Api) -> None
         l2.post(f"/incidents/2026-0200{number:02d}/import-report")
         board = l2.get("/board")
         assert board.status_code == 200, board.text
+
+
+def test_a_body_past_the_limit_is_refused_with_413_before_it_is_read_and_changes_nothing(api: Api) -> None:
+    from adapters.http.guards import MAX_BODY_BYTES
+
+    before = api("l2").get("/jc-queue").json()["incidents"]
+    huge = b'[' + b",".join([b'{"jc_case_number": "X"}'] * (MAX_BODY_BYTES // 20)) + b']'
+    declared = _raw(api, "l2", "POST", "/vpcr-reports", huge)
+    assert declared.status_code == 413 and declared.headers["content-type"] == "application/problem+json"
+    assert "larger than 8 MiB" in declared.json()["detail"]
+
+    def chunks() -> Any:  # no Content-Length: the limit is met while reading
+        for start in range(0, len(huge), 2 ** 16):
+            yield huge[start:start + 2 ** 16]
+
+    streamed = api("l2").post("/vpcr-reports", content=chunks(), headers={"Content-Type": "application/json"})
+    assert streamed.status_code == 413
+    form = api.anonymous.post("/web/sign-in", content=chunks(),
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 413
+    assert api("l2").get("/jc-queue").json()["incidents"] == before
+    other = api("l2").post("/vpcr-reports", content=chunks(), headers={"Content-Type": "application/octet-stream"})
+    assert other.status_code < 500
+    assert api("l2").get("/jc-queue").json()["incidents"] == before
