@@ -3,7 +3,9 @@
 The CLI, the HTTP server, the webhook worker and the projector processes all start from a
 ``Runtime``: each part (event store, use cases, engines, projector, read models, accounts, security
 log, webhooks, feed) is built the first time it is asked for, once, and ``close()`` releases what
-was built. The real clock (``domain.clock.utc_now``) is handed out here; tests hand in their own.
+was built. Each part's modules are imported when it is built, too: a short command (``nimrs show``) pays
+for the event store and the accounts, not for the projector, the views, webhooks or mail. The real clock
+(``domain.clock.utc_now``) is handed out here; tests hand in their own.
 
     with Runtime(load_settings()) as runtime:
         runtime.service.import_report(runtime.accounts.get("risk.manager"), incident_id)
@@ -18,45 +20,36 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
-from sqlalchemy.engine import Engine
-
-from adapters.credentials import Argon2Hasher, OpaqueTokens
-from adapters.integrations.destinations import Destinations
-from adapters.integrations.event_schemas import parse_types
-from adapters.integrations.feed import Feed
-from adapters.integrations.webhooks import new_secret
-from adapters.persistence.accounts import SqlAccountRepository
-from adapters.persistence.anonymous_refusals import AnonymousRefusalLog
-from adapters.persistence.cipher import ColumnCipher, column_cipher
-from adapters.persistence.engines import build_engine
-from adapters.persistence.event_chain import EventChain
-from adapters.persistence.event_store import event_store_env
-from adapters.persistence.facility_settings import SqlFacilitySettings
-from adapters.persistence.mail_outbox import SqlMailOutbox
-from adapters.persistence.migrate import status, upgrade
-from adapters.persistence.rate_limits import SqlRateLimits
-from adapters.persistence.read_audit import BufferedReadLog
-from adapters.persistence.security_log import SecurityLog
-from adapters.persistence.webhooks import SqlWebhookRepository
 from adapters.settings import Settings, load_settings
 from domain.clock import Clock, utc_now
 from domain.errors import NotFound, ValidationFailed
-from projections.projector import Projector
-from projections.reads import ReadModels
-from projections.view import View
-from workflows.accounts import AccountService, SignInLimits
-from workflows.alerts import AlertFacts, AlertRule, facts_of
-from workflows.clocks import ClockProcess
-from workflows.facilities import FacilityService
-from workflows.readers import ReadAudit
-from workflows.service import IncidentService
-from workflows.store import IncidentStore
-from workflows.webhooks import WebhookService
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from adapters.integrations.destinations import Destinations
+    from adapters.integrations.feed import Feed
     from adapters.integrations.webhook_worker import DeliveryPolicy, WebhookWorker
     from adapters.mail.worker import DeliveryPolicy as MailPolicy
     from adapters.mail.worker import MailWorker
+    from adapters.persistence.anonymous_refusals import AnonymousRefusalLog
+    from adapters.persistence.cipher import ColumnCipher
+    from adapters.persistence.event_chain import EventChain
+    from adapters.persistence.mail_outbox import SqlMailOutbox
+    from adapters.persistence.read_audit import BufferedReadLog
+    from adapters.persistence.security_log import SecurityLog
+    from adapters.persistence.webhooks import SqlWebhookRepository
+    from projections.projector import Projector
+    from projections.reads import ReadModels
+    from projections.view import View
+    from workflows.accounts import AccountService
+    from workflows.alerts import AlertFacts, AlertRule
+    from workflows.clocks import ClockProcess
+    from workflows.facilities import FacilityService
+    from workflows.readers import ReadAudit
+    from workflows.service import IncidentService
+    from workflows.store import IncidentStore
+    from workflows.webhooks import WebhookService
 
 SERVER_CACHE = 5000  # incidents a server keeps in memory (each load still reads newer events first)
 
@@ -65,17 +58,25 @@ __all__ = ["Runtime", "Settings", "load_settings", "open_service", "open_store",
 
 def open_store(settings: Settings, *, cache: int = 0, create_tables: bool = True) -> IncidentStore:
     """The event store; ``create_tables=False`` where a parent process made its tables already."""
+    from adapters.persistence.event_store import event_store_env
+    from workflows.store import IncidentStore
+
     return IncidentStore(env=event_store_env(settings, cache=cache, create_tables=create_tables))
 
 
 def open_service(settings: Settings, clock: Clock = utc_now) -> IncidentService:
     """The incident use cases on their own event store (close it with ``service.store.close()``). New incidents pin
     the installation's default obligation rules; a ``Runtime``'s service also asks each facility's own choice."""
+    from workflows.service import IncidentService
+
     return IncidentService(open_store(settings), clock, obligations_for=lambda facility: settings.obligations_default)
 
 
 def views_engine(settings: Settings) -> Engine:
     """The read models' engine, their tables brought to the newest schema."""
+    from adapters.persistence.engines import build_engine
+    from adapters.persistence.migrate import upgrade
+
     engine = build_engine(settings.views, views=True)
     upgrade(engine, "views")
     return engine
@@ -100,10 +101,17 @@ class Runtime:
 
     @cached_property
     def service(self) -> IncidentService:
-        return IncidentService(self.store, self.clock, reads=self.read_log, obligations_for=self.facilities.obligations_for)
+        from workflows.service import IncidentService
+
+        # the facilities' settings are built when a new incident first asks which rules to pin, not for a read
+        return IncidentService(self.store, self.clock, reads=self.read_log,
+                               obligations_for=lambda facility: self.facilities.obligations_for(facility))
 
     @cached_property
     def facilities(self) -> FacilityService:
+        from adapters.persistence.facility_settings import SqlFacilitySettings
+        from workflows.facilities import FacilityService
+
         return FacilityService(SqlFacilitySettings(self.engine, self.cipher), self.clock,
                                default_obligations=self.settings.obligations_default)
 
@@ -111,6 +119,9 @@ class Runtime:
 
     @cached_property
     def engine(self) -> Engine:
+        from adapters.persistence.engines import build_engine
+        from adapters.persistence.migrate import upgrade
+
         engine = build_engine(self.settings.database, pooled=self.server)
         upgrade(engine, "events")
         return engine
@@ -118,10 +129,17 @@ class Runtime:
     @cached_property
     def cipher(self) -> ColumnCipher:
         """The event store's keys for every other copy of patient data (views, webhooks, security log)."""
+        from adapters.persistence.cipher import column_cipher
+
         return column_cipher(self.settings)
 
     @cached_property
     def accounts(self) -> AccountService:
+        from adapters.credentials import Argon2Hasher, OpaqueTokens
+        from adapters.persistence.accounts import SqlAccountRepository
+        from adapters.persistence.rate_limits import SqlRateLimits
+        from workflows.accounts import AccountService, SignInLimits
+
         return AccountService(SqlAccountRepository(self.engine, self.security_log, self.cipher), Argon2Hasher(),
                               OpaqueTokens(), self.clock,
                               timedelta(minutes=self.settings.token_minutes), limits=SqlRateLimits(self.engine),
@@ -130,15 +148,21 @@ class Runtime:
 
     @cached_property
     def anonymous_refusals(self) -> AnonymousRefusalLog:
+        from adapters.persistence.anonymous_refusals import AnonymousRefusalLog
+
         return AnonymousRefusalLog(self.engine)
 
     @cached_property
     def security_log(self) -> SecurityLog:
+        from adapters.persistence.security_log import SecurityLog
+
         return SecurityLog(self.engine, self.cipher)
 
     @cached_property
     def event_chain(self) -> EventChain:
         """The event log's hash chain (tamper evidence, docs/adr/0010-tamper-evidence.md)."""
+        from adapters.persistence.event_chain import EventChain
+
         return EventChain(self.engine, self.store.recorder)
 
     def seal_written(self) -> int:
@@ -148,6 +172,8 @@ class Runtime:
     @cached_property
     def read_log(self) -> BufferedReadLog:
         """Who read which incident: written by a background thread in a server, at ``close()`` elsewhere."""
+        from adapters.persistence.read_audit import BufferedReadLog
+
         log = BufferedReadLog(self.engine, "http" if self.server else "cli")
         if self.server:
             log.start()
@@ -155,14 +181,22 @@ class Runtime:
 
     @cached_property
     def read_audit(self) -> ReadAudit:
+        from workflows.readers import ReadAudit
+
         return ReadAudit(self.read_log, self.service)
 
     @cached_property
     def webhook_queue(self) -> SqlWebhookRepository:
+        from adapters.persistence.webhooks import SqlWebhookRepository
+
         return SqlWebhookRepository(self.engine, self.cipher)
 
     @cached_property
     def webhooks(self) -> WebhookService:
+        from adapters.integrations.event_schemas import parse_types
+        from adapters.integrations.webhooks import new_secret
+        from workflows.webhooks import WebhookService
+
         return WebhookService(self.webhook_queue, self.clock, event_types=parse_types,
                               check_url=self.destinations.check_url, new_secret=new_secret)
 
@@ -170,6 +204,8 @@ class Runtime:
 
     @cached_property
     def feed(self) -> Feed:
+        from adapters.integrations.feed import Feed
+
         return Feed(self.store, reads=self.read_log, clock=self.clock)
 
     def webhook_worker(self, policy: DeliveryPolicy | None = None) -> WebhookWorker:
@@ -180,12 +216,16 @@ class Runtime:
     @cached_property
     def destinations(self) -> Destinations:
         """Where webhooks may go: https to public addresses, and what the settings allow besides."""
+        from adapters.integrations.destinations import Destinations
+
         return Destinations(self.settings.webhooks_allow_http_loopback, self.settings.webhook_networks)
 
     # -- alerts by email -------------------------------------------------------------------------
 
     @cached_property
     def mail_outbox(self) -> SqlMailOutbox:
+        from adapters.persistence.mail_outbox import SqlMailOutbox
+
         return SqlMailOutbox(self.engine, self.cipher)
 
     def mail_worker(self, policy: MailPolicy | None = None, *,
@@ -218,6 +258,8 @@ class Runtime:
         return MailWorker(self.mail_outbox, router, sender, chosen, self.clock)
 
     def _alert_facts(self, incident_id: str) -> AlertFacts:
+        from workflows.alerts import facts_of
+
         return facts_of(self.store.repository.get(UUID(incident_id)))
 
     def _receipt_address(self, user_id: str) -> str | None:
@@ -229,6 +271,8 @@ class Runtime:
 
     def clock_process(self, *, batch: int = 500) -> ClockProcess:
         """Records ClockDueSoon and ClockMissed (``workflows.clocks``), reading its work from the overdue view."""
+        from workflows.clocks import ClockProcess
+
         return ClockProcess(self.service, self.reads, self.clock, batch=batch)
 
     # -- the read models -------------------------------------------------------------------------
@@ -244,6 +288,8 @@ class Runtime:
     def projector_for(self, views: Sequence[View] | None = None, *, batch_size: int = 1000,
                       create_indexes: bool = True) -> Projector:
         """A projector of some views (default all) on this runtime's store and views' engine."""
+        from projections.projector import Projector
+
         projector = Projector(self.store, self.views_engine, views, batch_size=batch_size, clock=self.clock,
                               cipher=self.cipher)
         if create_indexes:  # not in a rebuild's workers: the rebuild indexes once it has loaded
@@ -252,12 +298,16 @@ class Runtime:
 
     @cached_property
     def reads(self) -> ReadModels:
+        from projections.reads import ReadModels
+
         return ReadModels(self.projector, self.clock, reads=self.read_log)
 
     # -- schema ------------------------------------------------------------------------------------
 
     def migrate(self) -> dict[str, dict[str, str | None]]:
         """Bring both databases' tables to the newest schema (building an engine does it); their revisions."""
+        from adapters.persistence.migrate import status
+
         return {**status(self.engine), **{"views": status(self.views_engine)["views"]}}
 
     # -- the end -----------------------------------------------------------------------------------

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from adapters.bootstrap import Runtime
 from adapters.cli.support import As, emit, err, handles_errors, out, session, settings
 from adapters.local_time import local_time
 from domain.errors import NotFound, ValidationFailed
-from workflows.accounts import Principal
-from workflows.alerts import dead_letters_facility
+
+if TYPE_CHECKING:
+    from adapters.bootstrap import Runtime
+    from workflows.accounts import Principal
 
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
@@ -38,6 +39,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Route alerts (each facility's rules: nimrs facility alerts) to the outbox and send them to NIMRS_SMTP_URL until stopped
         (Ctrl-C or SIGTERM), or once."""
+        from adapters.bootstrap import Runtime
         from adapters.mail.worker import DeliveryPolicy
 
         try:
@@ -68,6 +70,8 @@ def register(app: typer.Typer) -> None:
     def alerts_dead(user: As, limit: Annotated[int, typer.Option(help="At most this many, oldest first.")] = 100,
                     as_json: Json = False) -> None:
         """Alert mail that could not be delivered (security administrators: their facility's)."""
+        from workflows.alerts import dead_letters_facility
+
         with session() as runtime:
             facility = dead_letters_facility(_principal(runtime, user))
             dead = runtime.mail_outbox.dead(facility, max(1, min(limit, 1000)))
@@ -78,6 +82,8 @@ def register(app: typer.Typer) -> None:
     def alerts_retry(message_id: Annotated[str, typer.Argument(help="The mail's id (from `nimrs alerts dead`).")],
                      user: As, as_json: Json = False) -> None:
         """Put an undelivered alert mail back in the queue, to be sent at the next pass."""
+        from workflows.alerts import dead_letters_facility
+
         with session() as runtime:
             facility = dead_letters_facility(_principal(runtime, user))
             if not runtime.mail_outbox.retry(message_id, facility, runtime.clock()):
@@ -88,6 +94,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _principal(runtime: Runtime, user: str) -> Principal:
+    from workflows.accounts import Principal
+
     account = runtime.accounts.account(user)
     return Principal(account.actor, account.security_admin)
 

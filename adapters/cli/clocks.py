@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from adapters.bootstrap import Runtime
 from adapters.cli.support import emit, err, handles_errors, out, settings
 from domain.errors import ValidationFailed
 
@@ -32,6 +31,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Record when obligations become due soon and when they are missed, until stopped (Ctrl-C or SIGTERM),
         or once."""
+        from adapters.bootstrap import Runtime
+
         if interval <= 0 or not 1 <= batch <= 10_000:
             raise ValidationFailed("--interval must be positive and --batch 1-10000")
         chosen = settings()

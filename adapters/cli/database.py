@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import typer
 
-from adapters.bootstrap import Runtime
 from adapters.cli.support import emit, handles_errors, settings
 from adapters.cli.tables import Wide, show, table
 
@@ -28,6 +27,8 @@ def register(app: typer.Typer) -> None:
     @handles_errors
     def upgrade(wide: Wide = False, as_json: Json = False) -> None:
         """Bring the accounts', webhooks' and views' tables to the newest schema (every command does it on start)."""
+        from adapters.bootstrap import Runtime
+
         with Runtime(settings()) as runtime:
             emit(runtime.migrate(), as_json, lambda data: _render(data, wide))
 

@@ -5,24 +5,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
-from uuid import UUID
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from adapters.cli.support import emit, handles_errors, incident_id, out, session
+from adapters.cli.support import USER_VARIABLE, emit, handles_errors, incident_id, out, session
 from adapters.cli.tables import line
-from adapters.integrations.vpcr import read_vpcr_file
 from adapters.local_time import days, local_time, readable
-from adapters.settings import env_name
-from domain.actor import Actor
 from domain.errors import ValidationFailed
-from domain.incident import Incident
 from domain.rules import DEFAULT_RULE_SET
-from workflows.screens import describe, event_record
-from workflows.service import IncidentService
 
-As = Annotated[str, typer.Option("--as", envvar=env_name("user"), help="Who acts (a user of `nimrs users add`).")]
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from domain.actor import Actor
+    from domain.incident import Incident
+    from workflows.service import IncidentService
+
+As = Annotated[str, typer.Option("--as", envvar=USER_VARIABLE, help="Who acts (a user of `nimrs users add`).")]
 Ref = Annotated[str, typer.Argument(help="Incident id, or its JC case number.")]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 Expect = Annotated[int | None, typer.Option("--expect-version", help="Refuse if the incident has moved on.")]
@@ -52,6 +52,8 @@ def parse_fields(sets: list[str] | None, file: Path | None) -> dict[str, Any]:
 
 
 def _show(service: IncidentService, actor: Actor, incident: Incident, as_json: bool) -> None:
+    from workflows.screens import describe
+
     view = describe(incident, actor, service.clock())
 
     def render(v: dict[str, Any]) -> None:
@@ -95,6 +97,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
     def receive(file: Annotated[Path, typer.Argument(help="VPCR report JSON: one object, or a list (bulk).")],
                 user: As, as_json: Json = False) -> None:
         """Receive VPCR reports into the JC import queue (a re-delivered report is not duplicated)."""
+        from adapters.integrations.vpcr import read_vpcr_file
+
         reports = read_vpcr_file(file)
         with session() as runtime:
             receipt = runtime.service.receive_vpcr_reports(runtime.accounts.get(user), reports)
@@ -189,6 +193,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
     @handles_errors
     def history(reference: Ref, user: As, as_json: Json = False) -> None:
         """Every event of an incident: what, when and who."""
+        from workflows.screens import event_record
+
         with session() as runtime:
             records = [event_record(e) for e in runtime.service.history(runtime.accounts.get(user), incident_id(reference))]
         def render(rows: list[dict[str, Any]]) -> None:

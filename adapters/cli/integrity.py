@@ -5,15 +5,15 @@ from __future__ import annotations
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from adapters.bootstrap import Runtime
 from adapters.cli.support import EXIT_CODES, emit, err, handles_errors, out, settings
-from adapters.persistence.checkpoints import read, sign
-from adapters.persistence.event_chain import Link, Verdict
 from domain.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from adapters.persistence.event_chain import Link, Verdict
 
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
@@ -36,6 +36,8 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Add the events written since the last seal to the log's hash chain (a server does it every 0.2 s)."""
+        from adapters.bootstrap import Runtime
+
         with Runtime(settings()) as runtime:
             chain = runtime.event_chain
             sealed = chain.seal()
@@ -59,6 +61,8 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Re-check the whole event log against its hash chain; exit 8 naming the first position that does not match."""
+        from adapters.bootstrap import Runtime
+
         chosen = settings()
         checkpoint = _checkpoint(from_checkpoint, chosen.checkpoint_signing_key) if from_checkpoint else None
         with Runtime(chosen) as runtime:
@@ -82,6 +86,9 @@ def register(app: typer.Typer) -> None:
     @handles_errors
     def export(as_json: Json = False) -> None:
         """Seal, verify, and print a checkpoint signed with NIMRS_CHECKPOINT_KEY (JSON) to keep outside the system."""
+        from adapters.bootstrap import Runtime
+        from adapters.persistence.checkpoints import sign
+
         chosen = settings()
         key = chosen.checkpoint_signing_key
         with Runtime(chosen) as runtime:
@@ -100,6 +107,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _checkpoint(path: Path, key: bytes) -> Link:
+    from adapters.persistence.checkpoints import read
+
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as error:

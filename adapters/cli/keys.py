@@ -12,12 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-from adapters.bootstrap import Runtime
+from adapters.cli.choices import VIEW_NAMES
 from adapters.cli.support import emit, handles_errors, out, settings
-from adapters.persistence.rotation import reencrypt
-from adapters.projection_runner import workers as projection_workers
 from domain.errors import ValidationFailed
-from projections.projector import VIEW_NAMES
 
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 Workers = Annotated[int | None, typer.Option("--workers", help="Processes rebuilding the views (default: up to 2).")]
@@ -39,6 +36,10 @@ def register(app: typer.Typer) -> None:
     def rotate(workers: Workers = None, as_json: Json = False) -> None:
         """Re-encrypt with NIMRS_CIPHER_KEY all but the event log: webhook secrets and payloads, security log
         details (in place), and the views (rebuilt). Run it after restarting every process with the new key."""
+        from adapters.bootstrap import Runtime
+        from adapters.persistence.rotation import reencrypt
+        from adapters.projection_runner import workers as projection_workers
+
         chosen = settings()
         if chosen.cipher_key is None:
             raise ValidationFailed("NIMRS_CIPHER_KEY is not set: set it to the new key (`nimrs keygen`) and "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,7 +17,9 @@ from adapters.cli.incidents import As, Expect, Json, Ref, _step
 from adapters.cli.support import handles_errors
 from domain.deadlines import parse_moment
 from domain.errors import ValidationFailed
-from workflows.service import IncidentService
+
+if TYPE_CHECKING:
+    from workflows.service import IncidentService
 
 CHUNK = 1 << 20
 METHODS = "phone, letter, email or in_person"

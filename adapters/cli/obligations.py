@@ -11,11 +11,11 @@ import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from adapters.bootstrap import Runtime
+from adapters.cli.choices import OBLIGATION_STATUSES
 from adapters.cli.support import As, emit, handles_errors, session
 from adapters.cli.tables import Wide, line, show, table
 from adapters.cli.view_text import STATUS_WORDS, clock_status
@@ -23,11 +23,12 @@ from adapters.cli.views import read_models
 from adapters.local_time import local_time
 from adapters.naming import incident_label
 from domain.errors import ValidationFailed
-from domain.obligations.sets import obligation_rules
-from projections.overdue import OBLIGATION_STATUSES
-from workflows.accounts import Principal
-from workflows.facilities import FacilitySetting, SettingKind, as_record
 from workflows.spreadsheets import csv_text
+
+if TYPE_CHECKING:
+    from adapters.bootstrap import Runtime
+    from workflows.accounts import Principal
+    from workflows.facilities import FacilitySetting
 
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 Csv = Annotated[bool, typer.Option("--csv", help="CSV output, for spreadsheets.")]
@@ -67,6 +68,8 @@ def obligations_csv(data: Mapping[str, Any]) -> str:
 
 
 def _principal(runtime: Runtime, user: str) -> Principal:
+    from workflows.accounts import Principal
+
     account = runtime.accounts.account(user)
     return Principal(account.actor, account.security_admin)
 
@@ -79,6 +82,9 @@ def _change(setting: FacilitySetting | None) -> dict[str, str] | None:
 
 def facility_obligations(runtime: Runtime, by: Principal, facility: str) -> dict[str, Any]:
     """As ``GET /facilities/{facility}/obligations`` answers."""
+    from domain.obligations.sets import obligation_rules
+    from workflows.facilities import SettingKind
+
     chosen = runtime.facilities.current(by, facility, SettingKind.OBLIGATIONS)
     rules_id = str(chosen.value) if chosen is not None else runtime.facilities.default_obligations
     return {"facility": facility, "rules": rules_id, "title": obligation_rules(rules_id).title,
@@ -87,6 +93,8 @@ def facility_obligations(runtime: Runtime, by: Principal, facility: str) -> dict
 
 def facility_alert_rules(runtime: Runtime, by: Principal, facility: str) -> dict[str, Any]:
     """As ``GET /facilities/{facility}/alert-rules`` answers."""
+    from workflows.facilities import SettingKind
+
     latest = runtime.facilities.current(by, facility, SettingKind.ALERT_RULES)
     return {"facility": facility, "rules": list(latest.value) if latest else [], "changed": _change(latest)}
 
@@ -222,6 +230,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
         wide: Wide = False, as_json: Json = False,
     ) -> None:
         """Every change of a facility setting, oldest first: what, by whom, when and why."""
+        from workflows.facilities import SettingKind, as_record
+
         kinds = [k.value for k in SettingKind]
         if kind not in kinds:
             raise ValidationFailed(f"unknown --kind {kind!r}; expected one of: {', '.join(kinds)}")

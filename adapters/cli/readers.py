@@ -4,19 +4,18 @@ state reviewers)."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from adapters.cli.support import emit, handles_errors, incident_id, session
+from adapters.cli.support import USER_VARIABLE, emit, handles_errors, incident_id, session
 from adapters.cli.tables import line
 from adapters.local_time import local_time
-from adapters.settings import env_name
-from workflows.accounts import Principal
-from workflows.read_audit import Read
-from workflows.readers import period, to_csv
 
-As = Annotated[str, typer.Option("--as", envvar=env_name("user"), help="Who asks: a security administrator, "
+if TYPE_CHECKING:
+    from workflows.read_audit import Read
+
+As = Annotated[str, typer.Option("--as", envvar=USER_VARIABLE, help="Who asks: a security administrator, "
                                                                        "a Level 1 user or a state reviewer.")]
 
 
@@ -40,6 +39,9 @@ def register(audit_app: typer.Typer) -> None:
                     ) -> None:
         """Who read an incident's content (show, history, as of, changes, audit trail, feed), when, and how;
         or, without --incident, every read of your facility's incidents (by --user)."""
+        from workflows.accounts import Principal
+        from workflows.readers import period, to_csv
+
         with session() as runtime:
             account = runtime.accounts.account(user)
             start, end = period(since, until, runtime.clock())

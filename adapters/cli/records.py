@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from adapters.bootstrap import Runtime
 from adapters.cli.incidents import Json, Ref, _show
 from adapters.cli.support import As, emit, handles_errors, incident_id, out, session
-from adapters.documents.redacted_copy import CoverLetter, render_pdf, store_document
-from domain.actor import Actor
-from workflows.records import CopyFor, StoredCopy, redacted_copy, release_copy
+
+if TYPE_CHECKING:
+    from adapters.bootstrap import Runtime
+    from domain.actor import Actor
+    from workflows.records import CopyFor, StoredCopy
 
 RequestId = Annotated[str, typer.Option("--request-id", help="The qualified person's request (nimrs record-request).")]
 Consents = Annotated[list[str] | None, typer.Option(
@@ -23,6 +24,8 @@ Consents = Annotated[list[str] | None, typer.Option(
 
 
 def _pdf(copy: CopyFor, actor: Actor) -> bytes:
+    from adapters.documents.redacted_copy import CoverLetter, render_pdf  # reportlab: only a copy pays for it
+
     return render_pdf(copy.report, CoverLetter(recipient=copy.recipient_name, signed_by=actor.user_id))
 
 
@@ -37,6 +40,8 @@ def register(app: typer.Typer) -> None:
                      to: Annotated[Path, typer.Option("--out", help="Where to write the PDF to review.")],
                      consent: Consents = None, as_json: Json = False) -> None:
         """Write the redacted copy a request asks for to a file, to review before releasing it (Level 1)."""
+        from workflows.records import redacted_copy
+
         with session() as runtime:
             actor = runtime.accounts.get(user)
             copy = redacted_copy(runtime.service, actor, incident_id(reference), request_id, consent or ())
@@ -53,6 +58,8 @@ def register(app: typer.Typer) -> None:
                         method: Annotated[str, typer.Option(help="How it is sent: letter, email, in_person.")] = "letter",
                         consent: Consents = None, as_json: Json = False) -> None:
         """Release the redacted copy: keep the file (named by its SHA-256) and record its release (Level 1)."""
+        from workflows.records import release_copy
+
         with session() as runtime:
             actor = runtime.accounts.get(user)
             keep = _keeper(runtime, actor)
@@ -62,6 +69,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _keeper(runtime: Runtime, actor: Actor) -> Callable[[CopyFor], StoredCopy]:
+    from adapters.documents.redacted_copy import store_document
+    from workflows.records import StoredCopy
+
     directory = Path(runtime.settings.documents_dir)
 
     def keep(copy: CopyFor) -> StoredCopy:

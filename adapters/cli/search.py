@@ -5,17 +5,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from adapters.cli.choices import CLOCK_STATUSES
 from adapters.cli.support import As, emit, handles_errors, session
 from adapters.cli.tables import Wide, line, show, table
 from adapters.local_time import local_date, local_time, relative
 from adapters.naming import incident_label
-from projections.incident_list import CLOCK_STATUSES, parse_day
-from projections.reads import IncidentList
 from workflows.spreadsheets import csv_text
+
+if TYPE_CHECKING:
+    from projections.reads import IncidentList
 
 CSV_COLUMNS = ("incident_id", "facility", "jc_case_number", "code", "state", "state_since", "reported_at", "route",
                "next_due", "clock_status")
@@ -48,8 +50,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List and search incidents by state, code, day reported, JC case number and clock, newest reported
         first."""
+        from projections.incident_list import parse_day
+
         with session() as runtime:
-            runtime.projector.catch_up()  # the list sees every recorded event
+            runtime.projector.catch_up()  # the list sees every recorded event (views.read_models says why)
             now = runtime.clock()
             result = runtime.reads.incidents(
                 runtime.accounts.get(user), facility=facility, state=state, code=code,

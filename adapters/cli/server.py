@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from adapters.bootstrap import Runtime
 from adapters.cli.support import err, handles_errors, out, settings
 from domain.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +25,7 @@ def register(app: typer.Typer) -> None:
         projector: Annotated[bool, typer.Option(help="Keep the read models current in this process.")] = True,
     ) -> None:
         """Run the web pages (at /) and the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+        from adapters.bootstrap import Runtime
         from adapters.http.app import serve as run
 
         chosen = settings()
@@ -47,6 +49,9 @@ def register(app: typer.Typer) -> None:
         timeout: Annotated[float, typer.Option(help="Seconds to wait for a receiver.")] = 10.0,
     ) -> None:
         """Deliver events to the webhook subscriptions until stopped (Ctrl-C or SIGTERM)."""
+        import asyncio
+
+        from adapters.bootstrap import Runtime
         from adapters.integrations.webhook_worker import DeliveryPolicy
 
         try:
@@ -63,6 +68,8 @@ def register(app: typer.Typer) -> None:
 
 
 async def _until_stopped(run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    import asyncio
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -4,14 +4,16 @@ short with an ellipsis; ``--wide`` prints full values (whole incident ids) on on
 from __future__ import annotations
 
 import textwrap
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from adapters.cli.support import out
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 Wide = Annotated[bool, typer.Option("--wide", help="Every value in full (whole incident ids), on one line however wide the output gets.")]
 UNLIMITED = 100_000  # a --wide console's width: each table takes its natural width
@@ -19,6 +21,8 @@ UNLIMITED = 100_000  # a --wide console's width: each table takes its natural wi
 
 def table(*headers: str, title: str | None = None) -> Table:
     """A table whose cells wrap (folding a long word) rather than end in "…"."""
+    from rich.table import Table  # only text output draws tables: --json does without
+
     made = Table(title=title)
     for header in headers:
         made.add_column(header, overflow="fold")

@@ -92,12 +92,29 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
         events: Annotated[int, typer.Option(help="Size of the synthetic log (the feed pages through all of it).")] = 100_000,
         seconds: Annotated[float, typer.Option(help="Length of each measured block of requests.")] = 3.0,
         rounds: Annotated[int, typer.Option(help="Alternating blocks per side.")] = 3,
+        workers: Annotated[int, typer.Option(help="Server processes for the commands figure (PostgreSQL for more "
+                                                  "than one).")] = 1,
         as_json: Json = False,
     ) -> None:
         """HTTP reads over plain Starlette, commands per second, feed over the library's read-and-decode."""
         from adapters.tooling.bench_http import run_http_bench
 
-        emit(run_http_bench(store, events, seconds, rounds), True)
+        emit(run_http_bench(store, events, seconds, rounds, workers), True)
+
+    @bench_app.command("load")
+    @handles_errors
+    def bench_load(
+        store: Annotated[str, typer.Option(help="sqlite or postgres.")] = "sqlite",
+        seconds: Annotated[float, typer.Option(help="Measured seconds, after a 5 s warm-up.")] = 60.0,
+        clients: Annotated[int, typer.Option(help="Clients at once, each one request at a time.")] = 16,
+        events: Annotated[int, typer.Option(help="Size of the synthetic log served.")] = 20_000,
+        as_json: Json = False,
+    ) -> None:
+        """A mixed workload (60% reads, 25% edits, 15% creates) against `nimrs serve`: requests/s, latency
+        percentiles and errors."""
+        from adapters.tooling.bench_load import run_load_bench
+
+        emit(run_load_bench(store, seconds, clients, events), True)
 
     @bench_app.command("web")
     @handles_errors
@@ -113,3 +130,18 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
         from adapters.tooling.bench_web import run_web_bench
 
         emit(run_web_bench(store, incidents, requests, updates), True)
+
+    @bench_app.command("cli")
+    @handles_errors
+    def bench_cli(
+        incidents: Annotated[int, typer.Option("--incidents", help="Incidents in the SQLite store (the target is "
+                                                                   "set at 10,000).")] = 10_000,
+        runs: Annotated[int, typer.Option(help="Timed runs of each command, after one warm-up.")] = 7,
+        as_json: Json = False,
+    ) -> None:
+        """Wall time of `nimrs show`, `nimrs overdue` and `nimrs --help`, each a new process, and of a bare Python."""
+        from adapters.tooling.bench_cli import run_cli_bench
+
+        if incidents < 1 or runs < 1:
+            raise ValidationFailed("--incidents and --runs must be at least 1")
+        emit(run_cli_bench(incidents, runs), True)

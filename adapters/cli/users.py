@@ -14,7 +14,6 @@ from adapters.cli.support import emit, handles_errors, out, session
 from adapters.cli.tables import Wide, line, show, table
 from adapters.local_time import local_time
 from domain.errors import ValidationFailed
-from workflows.accounts import KEEP
 
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
@@ -116,6 +115,8 @@ def register(users_app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Change a user's level, roles or email address; a new level or role ends its sessions, so it holds at once."""
+        from workflows.accounts import KEEP
+
         if email is not None and no_email:
             raise ValidationFailed("give --email ADDRESS or --no-email, not both")
         with session() as runtime:

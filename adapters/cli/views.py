@@ -1,4 +1,7 @@
-"""CLI for the read models and auditors: overdue, board, stats, audit, and the projector itself."""
+"""CLI for the read models and auditors: overdue, board, stats, audit, and the projector itself.
+
+The projections and the projector's workers are imported by the commands that use them, not by every command's start.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +11,22 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from adapters.bootstrap import Runtime
-from adapters.cli.support import As, emit, handles_errors, incident_id, session, settings
+from adapters.cli.choices import PROJECTION_BATCH, STATISTICS_BY, VIEW_NAMES
+from adapters.cli.support import USER_VARIABLE, As, emit, handles_errors, incident_id, session, settings
 from adapters.cli.tables import Wide, line, show, table
 from adapters.cli.view_text import board_csv, overdue_csv, render_board, render_overdue, render_trail
 from adapters.local_time import local_time, readable
-from adapters.projection_runner import workers as projection_workers
-from adapters.settings import Settings, env_name
 from domain.deadlines import parse_moment
 from domain.errors import ValidationFailed
-from projections import audit, notice_timeliness, statistics
-from projections.audit import incident_trail
-from projections.projector import VIEW_NAMES
-from workflows.replay import changes_between, state_as_of
+
+if TYPE_CHECKING:
+    from adapters.bootstrap import Runtime
+    from adapters.settings import Settings
 
 Ref = Annotated[str, typer.Argument(help="Incident id, or its JC case number.")]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
@@ -36,7 +36,7 @@ AsOf = Annotated[str | None, typer.Option("--as-of", help="A past moment: 2026-0
                                                           "or 2026-03-01T09:00-05:00.")]
 SoonDays = Annotated[int, typer.Option("--soon-days", help="Open clocks due within this many days are 'due soon'.")]
 # `--as` of `nimrs stats` itself: required when it counts, and left out before `nimrs stats notices --as NAME`.
-MaybeAs = Annotated[str | None, typer.Option("--as", envvar=env_name("user"),
+MaybeAs = Annotated[str | None, typer.Option("--as", envvar=USER_VARIABLE,
                                              help="Who asks (a user of `nimrs users add`); required to count.")]
 Workers = Annotated[int | None, typer.Option("--workers", help="Projector processes (default: one per core, up to 2).")]
 Batch = Annotated[int, typer.Option("--batch-size", help="Events per transaction.")]
@@ -55,7 +55,14 @@ def moment(text: str | None, what: str, now: datetime) -> datetime | None:
 
 @contextmanager
 def read_models() -> Iterator[Runtime]:
-    """The views, brought up to date with the log first (so a query sees every recorded event)."""
+    """The views, brought up to date with the log first, so a query sees every recorded event.
+
+    Needed for correctness, not only freshness: where no server or ``nimrs projections run`` follows the log (a
+    deployment of the CLI alone, the docs' walkthroughs), the views move only here, so without it ``nimrs overdue``
+    would not see the step a user has just recorded. With a projector running, it finds nothing to do: one read of
+    the views' positions and of the log's head. Queries of the event store (``show``, ``history``, ``audit
+    history``, ``replay``, ``diff``) use no view and do not catch up.
+    """
     with session() as runtime:
         runtime.projector.catch_up()
         yield runtime
@@ -72,7 +79,9 @@ def _point(text: str | None, now: datetime) -> tuple[datetime | None, int | None
 
 def _emit_trail(rows: Sequence[Mapping[str, Any]], as_csv: bool, as_json: bool, wide: bool) -> None:
     if as_csv:
-        sys.stdout.write(audit.to_csv(rows))
+        from projections.audit import to_csv
+
+        sys.stdout.write(to_csv(rows))
     else:
         emit(rows, as_json, lambda data: render_trail(data, wide))
 
@@ -117,7 +126,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
     @handles_errors
     def stats_command(context: typer.Context,
                       user: MaybeAs = None,
-                      by: Annotated[str, typer.Option("--by", help=", ".join(statistics.BY))] = "type",
+                      by: Annotated[str, typer.Option("--by", help=", ".join(STATISTICS_BY))] = "type",
                       facility: Facility = None,
                       from_month: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
                       to_month: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
@@ -133,7 +142,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
             rows = runtime.reads.statistics(runtime.accounts.get(user), by=by, facility=facility, from_month=from_month,
                                             to_month=to_month)
         if as_csv:
-            sys.stdout.write(statistics.to_csv(rows))
+            from projections.statistics import to_csv
+
+            sys.stdout.write(to_csv(rows))
             return
 
         def render(data: list[dict[str, Any]]) -> None:
@@ -157,7 +168,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
         with read_models() as runtime:
             result = runtime.reads.notice_timeliness(runtime.accounts.get(user), facility=facility, months=months)
         if as_csv:
-            sys.stdout.write(notice_timeliness.to_csv(result))
+            from projections.notice_timeliness import to_csv
+
+            sys.stdout.write(to_csv(result))
             return
         emit(result, as_json, lambda data: render_notices(data, wide))
 
@@ -166,6 +179,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
     def audit_history(reference: Ref, user: As, wide: Wide = False, as_csv: Csv = False, as_json: Json = False) -> None:
         """Every event of an incident, replayed from the record: who, when, state before and after, each
         changed field (old and new) and the reason."""
+        from projections.audit import incident_trail
+
         with session() as runtime:
             rows = incident_trail(runtime.service.history(runtime.accounts.get(user), incident_id(reference)))
         _emit_trail([{**row, "recorded_at": row["recorded_at"].isoformat()} for row in rows], as_csv, as_json, wide)
@@ -192,6 +207,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
                      version: Annotated[int | None, typer.Option("--version", help="A version instead of a time.")] = None,
                      as_json: Json = False) -> None:
         """The incident as it stood at a moment (or version): state, details, clocks then."""
+        from workflows.replay import state_as_of
+
         with session() as runtime:
             result = state_as_of(runtime.service, runtime.accounts.get(user), incident_id(reference),
                                  as_of=moment(as_of, "--as-of", runtime.clock()),
@@ -214,6 +231,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
                    end: Annotated[str | None, typer.Option("--to", help="A moment, or vN (default: now).")] = None,
                    as_json: Json = False) -> None:
         """What changed between two points: each field's old and new value, and the events in between."""
+        from workflows.replay import changes_between
+
         with session() as runtime:
             result = changes_between(runtime.service, runtime.accounts.get(user), incident_id(reference), start=_point(start, runtime.clock()),
                                      end=_point(end, runtime.clock()))
@@ -258,8 +277,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
     @handles_errors
     def projections_run(once: Annotated[bool, typer.Option("--once", help="Catch up, then exit.")] = False,
                         workers: Annotated[int, typer.Option("--workers", help="Projector processes.")] = 1,
-                        batch_size: Batch = projection_workers.DEFAULT_BATCH) -> None:
+                        batch_size: Batch = PROJECTION_BATCH) -> None:
         """Start the projector: catch up with the log, then follow it live (Ctrl-C or SIGTERM stops it)."""
+        from adapters.projection_runner import workers as projection_workers
+
         chosen = settings()
         if once:
             done = projection_workers.catch_up(chosen, batch_size=batch_size)
@@ -275,9 +296,13 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
     @handles_errors
     def projections_rebuild(views: Annotated[list[str] | None, typer.Argument(
                                 help=f"Views to rebuild: {', '.join(VIEW_NAMES)} (default: all).")] = None,
-                            workers: Workers = None, batch_size: Batch = projection_workers.DEFAULT_BATCH,
+                            workers: Workers = None, batch_size: Batch = PROJECTION_BATCH,
                             as_json: Json = False) -> None:
         """Drop and rebuild views from the whole log (writers may keep writing), with a progress bar."""
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from adapters.projection_runner import workers as projection_workers
+
         names = views or list(VIEW_NAMES)
         unknown = [n for n in names if n not in VIEW_NAMES]
         if unknown:

@@ -7,7 +7,7 @@ email address (personal data) is encrypted with the column cipher when a key is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime
@@ -24,6 +24,7 @@ from projections.encryption import PLAIN, FieldCipher
 from workflows.accounts import StoredUser, UserExists
 
 COLUMNS = tuple(field.name for field in fields(StoredUser))
+IN_LIST = 1000  # digests per query: well within every database's limit on bound parameters
 ENCRYPTED = frozenset({"email"})  # personal data: stored through the column cipher
 
 
@@ -136,6 +137,17 @@ class SqlAccountRepository:
                 select(users, tokens.c.expires_at).join(tokens, tokens.c.user_id == users.c.user_id)
                 .where(tokens.c.token_hash == digest)).first()
         return None if row is None else (_stored(row, self.cipher), row.expires_at)
+
+    def tokens_in_force(self, digests: Collection[str], now: datetime) -> set[str]:
+        chosen = list(digests)
+        found: set[str] = set()
+        with self.engine.connect() as connection:
+            for start in range(0, len(chosen), IN_LIST):
+                found.update(connection.execute(
+                    select(tokens.c.token_hash).join(users, users.c.user_id == tokens.c.user_id)
+                    .where(tokens.c.token_hash.in_(chosen[start:start + IN_LIST]), tokens.c.expires_at > now,
+                           users.c.disabled.is_(False), users.c.locked_out.is_(False))).scalars())
+        return found
 
     def revoke_token(self, digest: str) -> None:
         with self.engine.begin() as connection:

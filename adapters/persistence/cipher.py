@@ -13,13 +13,16 @@ from __future__ import annotations
 import binascii
 from base64 import b64decode, b64encode
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import Cipher
 from eventsourcing.utils import Environment
 
 from adapters.settings import Settings
 from domain.errors import StoredEventsUnreadable
+
+if TYPE_CHECKING:
+    from eventsourcing.cipher import AESCipher
 
 KEY = "CIPHER_KEY"  # the library's name for the newest key
 OLD_KEYS = "CIPHER_OLD_KEYS"  # comma-separated older keys, newest first
@@ -29,6 +32,8 @@ UNREADABLE = ("stored data cannot be decrypted: NIMRS_CIPHER_KEY (or one of NIMR
 
 
 def _aes(key: str) -> AESCipher:
+    from eventsourcing.cipher import AESCipher  # imported here: without a key, a process never loads the crypto
+
     return AESCipher(Environment(env={KEY: key}))
 
 

@@ -3,7 +3,7 @@
 - ``sqlite:///path/to/file.db``: an embedded SQLite file (default ``./nimrs.db``);
 - ``postgresql://user[:password]@host[:port]/dbname[?options]``: PostgreSQL, for production and scale.
   The URL's query options (``sslmode``, ``sslrootcert``, ``application_name``...) reach every
-  connection of the library's pool too (``PostgresFactory`` below): the library itself has no
+  connection of the library's pool too (``adapters.persistence.postgres_store``): the library itself has no
   setting for them.
 
 ``NIMRS_CIPHER_KEY`` turns on AES-GCM encryption at rest of every event payload, compressed first; events
@@ -14,15 +14,17 @@ Both stores group the saves of concurrent commands into one transaction per roun
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
-from eventsourcing import postgres, sqlite
-from eventsourcing.utils import Environment
+from eventsourcing import sqlite
 
 from adapters.persistence.cipher import KeyRingCipher, cipher_keys
-from adapters.persistence.group_commit import GroupCommitPostgresRecorder, GroupCommitSQLiteRecorder
+from adapters.persistence.group_commit import GroupCommitSQLiteRecorder
 from adapters.settings import Settings, is_sqlite
 
+# The library imports the PostgreSQL module by name when a PostgreSQL store is opened: a SQLite process never
+# loads psycopg.
+POSTGRES_FACTORY = "adapters.persistence.postgres_store:PostgresFactory"
 CONNECT_OPTIONS = "POSTGRES_CONNECT_OPTIONS"  # the URL's query, passed to psycopg as connection parameters
 
 
@@ -30,20 +32,6 @@ class SQLiteFactory(sqlite.SQLiteFactory):
     """The library's SQLite persistence, its saves grouped."""
 
     application_recorder_class = GroupCommitSQLiteRecorder
-
-
-class PostgresFactory(postgres.PostgresFactory):
-    """The library's PostgreSQL persistence, its saves grouped, with the connection parameters of the URL's query
-    added."""
-
-    application_recorder_class = GroupCommitPostgresRecorder
-
-    def __init__(self, env: Environment) -> None:
-        super().__init__(env)
-        options = dict(parse_qsl(env.get(CONNECT_OPTIONS) or ""))
-        pool_kwargs = self.datastore.pool.kwargs
-        if options and isinstance(pool_kwargs, dict):  # the pool is not open yet: no connection was made
-            pool_kwargs.update(options)
 
 
 def event_store_env(settings: Settings, *, cache: int = 0, create_tables: bool = True) -> dict[str, str]:
@@ -55,7 +43,7 @@ def event_store_env(settings: Settings, *, cache: int = 0, create_tables: bool =
                "SQLITE_LOCK_TIMEOUT": "10"}
     else:
         env = {
-            "PERSISTENCE_MODULE": f"{__name__}:{PostgresFactory.__name__}",
+            "PERSISTENCE_MODULE": POSTGRES_FACTORY,
             "POSTGRES_DBNAME": str(url.database),
             "POSTGRES_HOST": str(url.host),
             "POSTGRES_PORT": str(url.port or 5432),

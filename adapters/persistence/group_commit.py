@@ -9,6 +9,7 @@ them leads. A save returns only after the commit that holds its events, so durab
 A round is first written as one insert (the usual case: nobody else wrote those incidents). If that insert meets a
 version already taken, the round is written again with each save in its own savepoint: the save that lost fails
 alone with ``IntegrityError`` (the use case retries it or reports the conflict), the others are committed.
+The PostgreSQL recorder is in ``adapters.persistence.postgres_store`` (a SQLite process never imports psycopg).
 See docs/adr/0015-group-commit.md.
 """
 
@@ -19,9 +20,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import psycopg
 from eventsourcing.persistence import IntegrityError, StoredEvent
-from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 # SQLite allows one writer at a time and makes the others sleep and retry: the process's writers of the events database
@@ -34,7 +33,7 @@ WriteTogether = Callable[[list[StoredEvent]], Sequence[int] | None]
 WriteApart = Callable[[list[list[StoredEvent]]], list[Outcome]]
 
 
-def _not_plain(events: Sequence[StoredEvent], options: dict[str, Any]) -> bool:
+def keeps_library_path(events: Sequence[StoredEvent], options: dict[str, Any]) -> bool:
     """Saves with a tracking record (a process application's), or with nothing, keep the library's own path."""
     return not events or any(value is not None for value in options.values())
 
@@ -134,7 +133,7 @@ class GroupCommitSQLiteRecorder(SQLiteApplicationRecorder):
         self.group_commit = GroupCommit(self._write_together, self._write_apart)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        if _not_plain(stored_events, kwargs):
+        if keeps_library_path(stored_events, kwargs):
             return super().insert_events(stored_events, **kwargs)
         return self.group_commit.submit(stored_events)
 
@@ -153,31 +152,4 @@ class GroupCommitSQLiteRecorder(SQLiteApplicationRecorder):
                     cursor.execute("ROLLBACK TO save")
                     outcomes.append(IntegrityError(error))
                 cursor.execute("RELEASE save")
-        return outcomes
-
-
-class GroupCommitPostgresRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL recorder, its inserts grouped: one table lock, one NOTIFY and one commit per round."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.group_commit = GroupCommit(super().insert_events, self._write_apart)
-
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        if _not_plain(stored_events, kwargs):
-            return super().insert_events(stored_events, **kwargs)
-        return self.group_commit.submit(stored_events)
-
-    def _write_apart(self, saves: list[list[StoredEvent]]) -> list[Outcome]:
-        outcomes: list[Outcome] = []
-        with self.datastore.get_connection() as connection, connection.transaction(), connection.cursor() as cursor:
-            self._lock_table(cursor)
-            self._notify_channel(cursor)
-            for events in saves:
-                try:
-                    with connection.transaction():  # a savepoint: a version taken fails this save alone
-                        PostgresAggregateRecorder._insert_stored_events(self, cursor, events)
-                        outcomes.append([row["notification_id"] for row in cursor.fetchall()])
-                except psycopg.IntegrityError as error:
-                    outcomes.append(IntegrityError(str(error)))
         return outcomes

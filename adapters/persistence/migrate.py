@@ -22,13 +22,11 @@ from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from adapters.persistence.schema import metadata as events_metadata
-from projections.projector import VIEW_NAMES  # importing the projector puts every view's tables on its metadata
 from projections.schema import metadata as views_metadata
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"  # the schema of release 0.1.0
 ADVISORY_LOCK = 0x6E696D7273  # "nimrs": one migration at a time per PostgreSQL database
-assert VIEW_NAMES
 
 
 @dataclass(frozen=True)
@@ -86,6 +84,8 @@ def upgrade(engine: Engine, name: str) -> str:
         if current(connection, database) == database.head:  # the usual case on start: one query, no Alembic
             return database.head
     from alembic import command  # imported here: starting a process should not pay for it
+
+    import projections.projector  # noqa: F401 - importing the projector puts every view's tables on its metadata
 
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, delete, literal
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from adapters.persistence.schema import rate_limits
@@ -31,6 +30,8 @@ class SqlRateLimits:
 
     def hit(self, buckets: list[tuple[str, int]], window: timedelta, now: datetime) -> timedelta | None:
         """Count one hit on each ``(bucket, limit)``; how long until the caller may try again, if any is over."""
+        from sqlalchemy.dialects import postgresql, sqlite  # imported here: a command that never signs in pays nothing
+
         dialect: Any = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         ended = rate_limits.c.window_start <= literal(now - window, UtcDateTime)
         wait: timedelta | None = None

@@ -169,7 +169,8 @@ def test_concurrent_edits_of_one_incident_from_two_processes_without_a_version_a
         service: IncidentService, other_process: IncidentService) -> None:
     (incident_id,) = drafts(service, 1)
     edits = [(side, n) for n in range(12) for side in (service, other_process)]
-    results = run_together(*(lambda s=s, n=n: s.record_details(L2, incident_id, "narrative", {"narrative": f"e{n}"})
+    results = run_together(*(lambda s=s, n=n: s.record_details(L2, incident_id, "narrative",
+                                                               {"narrative": f"e{n} from {id(s)}"})
                              for s, n in edits))
     assert not [r for r in results if isinstance(r, Exception)]
     events = list(service.store.repository.event_store.get(incident_id))

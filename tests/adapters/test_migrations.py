@@ -125,13 +125,15 @@ def test_the_heads_the_code_names_are_the_newest_revisions() -> None:
 
 def test_only_migrations_create_tables() -> None:
     """``create_all`` and hand-written schema changes stay out of the code: the migrations own the schema.
-    (A rebuild moves whole tables it built from the same definitions: ``projection_runner/staging.py``.)"""
+    (A rebuild moves whole tables it built from the same definitions: ``projection_runner/staging.py``. The
+    benchmark's CRUD peer is not nimrs: it makes its own tables in the benchmark's throwaway database.)"""
     root = Path(__file__).resolve().parents[2]
+    not_nimrs = root / "adapters" / "tooling" / "crud_peer.py"
     offenders = [
         f"{path.relative_to(root)}:{number}"
         for folder in ("domain", "workflows", "projections", "adapters")
         for path in (root / folder).rglob("*.py")
-        if "migrations" not in path.parts
+        if "migrations" not in path.parts and path != not_nimrs
         for number, line in enumerate(path.read_text().splitlines(), 1)
         if "create_all(" in line or re.search(r"ALTER TABLE \S+ (ADD|DROP|ALTER|RENAME)", line.upper())
     ]
