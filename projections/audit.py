@@ -7,7 +7,7 @@ view (across incidents, by actor or time) and from a replay of one incident's st
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -20,7 +20,7 @@ from domain.deadlines import LOCAL_ZONE
 from domain.incident import DETAILS_CHANGED, Incident
 from projections.encryption import PLAIN, FieldCipher
 from projections.schema import UtcDateTime, metadata
-from projections.view import Logged, Rows, View, Write
+from projections.view import EventKinds, Logged, Rows, View, Write
 from workflows.spreadsheets import csv_text
 
 entries = Table(
@@ -86,52 +86,78 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _new_values(event: Any) -> dict[str, Any]:
-    if isinstance(event, Incident.Created):
-        received = {"jc_case_number": event.jc_case_number, "jc_reported_at": _plain(event.jc_reported_at)} \
-            if isinstance(event, Incident.VpcrReportReceived) else {}
-        return {**received, "facility": event.facility, "program": event.program, "setting": event.setting,
-                "code": event.incident_code, "summary": event.summary, "rule_set": event.rule_set}
-    if isinstance(event, DETAILS_CHANGED):
-        return dict(event.fields)
-    if isinstance(event, Incident.EmailedToOmh):
-        return {"route": event.route}
-    if isinstance(event, Incident.DeadlineSet):
-        return {f"{event.clock}_due": _plain(event.due)}
-    if isinstance(event, Incident.FindingsDocumented):
-        return {"findings": event.findings}
+def _created(event: Any) -> dict[str, Any]:
+    received = {"jc_case_number": event.jc_case_number, "jc_reported_at": _plain(event.jc_reported_at)} \
+        if isinstance(event, Incident.VpcrReportReceived) else {}
+    return {**received, "facility": event.facility, "program": event.program, "setting": event.setting,
+            "code": event.incident_code, "summary": event.summary, "rule_set": event.rule_set}
+
+
+def _no_values(event: Any) -> dict[str, Any]:
     return {}
+
+
+NEW_VALUES: tuple[tuple[type | tuple[type, ...], Callable[[Any], dict[str, Any]]], ...] = (
+    (Incident.Created, _created),
+    (DETAILS_CHANGED, lambda event: dict(event.fields)),
+    (Incident.EmailedToOmh, lambda event: {"route": event.route}),
+    (Incident.DeadlineSet, lambda event: {f"{event.clock}_due": _plain(event.due)}),
+    (Incident.FindingsDocumented, lambda event: {"findings": event.findings}),
+)
+
+
+CREATED = EventKinds(Incident.Created)
+
+
+class _ValuesOf(dict[type, Callable[[Any], dict[str, Any]]]):
+    """How to read the fields an event of a class sets, worked out once per class (this runs for every event)."""
+
+    def __missing__(self, kind: type) -> Callable[[Any], dict[str, Any]]:
+        found = self[kind] = next((values for classes, values in NEW_VALUES if issubclass(kind, classes)), _no_values)
+        return found
+
+
+VALUES_OF = _ValuesOf()
+
+
+def _new_values(event: Any) -> dict[str, Any]:
+    return VALUES_OF[type(event)](event)
 
 
 def dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
+ENTRY_COLUMNS = ("incident_id", "version", "facility", "recorded_at", "actor_id", "actor_facility", "actor_level",
+                 "event_type", "state_before", "state_after", "changes", "reason")
+
+
+def entry_values(event: Any, known: Known, name: str, key: str) -> tuple[tuple[Any, ...], Known]:
+    """The audit row for one event, its values in ``ENTRY_COLUMNS`` order (no dict: this runs for every event of
+    a rebuild), and what is known of the incident after it."""
+    new = _new_values(event)
+    fields = known.fields
+    changes = {}
+    if new:
+        for field, value in new.items():
+            old = fields.get(field)
+            if old != value:
+                changes[field] = [old, value]
+        fields = {**fields, **new}
+    state_after = event.initial_state.value if CREATED[type(event)] \
+        else getattr(event, "to_state", None) or known.state
+    facility = new.get("facility", known.facility)
+    actor = event.actor
+    return ((key, event.originator_version, facility, event.timestamp, actor["user_id"], actor["facility"],
+             actor["level"], name, known.state, state_after, changes, getattr(event, "reason", None)),
+            Known(facility, state_after, fields))
+
+
 def audit_entry(event: Any, known: Known, name: str | None = None, key: str | None = None,
                 ) -> tuple[dict[str, Any], Known]:
     """The audit row for one event, and what is known of the incident after it."""
-    name = name or type(event).__name__
-    new = _new_values(event)
-    changes = {key: [known.fields.get(key), value] for key, value in new.items() if known.fields.get(key) != value}
-    state_after = event.initial_state.value if isinstance(event, Incident.Created) \
-        else getattr(event, "to_state", None) or known.state
-    after = Known(new.get("facility", known.facility), state_after, {**known.fields, **new} if new else known.fields)
-    actor = event.actor
-    row = {
-        "incident_id": key or str(event.originator_id),
-        "version": event.originator_version,
-        "facility": after.facility,
-        "recorded_at": event.timestamp,
-        "actor_id": actor["user_id"],
-        "actor_facility": actor["facility"],
-        "actor_level": actor["level"],
-        "event_type": name,
-        "state_before": known.state,
-        "state_after": state_after,
-        "changes": changes,
-        "reason": getattr(event, "reason", None),
-    }
-    return row, after
+    values, after = entry_values(event, known, name or type(event).__name__, key or str(event.originator_id))
+    return dict(zip(ENTRY_COLUMNS, values, strict=True)), after
 
 
 def incident_trail(events: Iterable[Any]) -> list[dict[str, Any]]:
@@ -155,23 +181,25 @@ class AuditView(View):
     def apply(self, connection: Connection, batch: Sequence[Logged]) -> list[Write]:
         encrypt, decrypt = self.cipher.encrypt, self.cipher.decrypt
         touched = {item.key for item in batch}
-        loaded = self.incidents.load(connection, touched)
-        known = {key: Known(r[0]["facility"], r[0]["state"], orjson.loads(decrypt(r[0]["fields"])))
-                 for key, r in loaded.items()}
-        new_entries = []
-        for item in batch:
-            row, known[item.key] = audit_entry(item.event, known.get(item.key, Known()), item.name, item.key)
-            row["position"] = item.position
-            # Once per event: only what can hold patient details, and nothing to hide in no change at all.
-            row["changes"] = encrypt(dumps(row["changes"])) if row["changes"] else "{}"
-            if row["reason"] is not None:
-                row["reason"] = encrypt(row["reason"])
-            new_entries.append(row)
+        known, missing = self.memo.recall(touched)
+        for key, rows in self.incidents.load(connection, missing).items():
+            known[key] = Known(rows[0]["facility"], rows[0]["state"], orjson.loads(decrypt(rows[0]["fields"])))
         dialect = connection.dialect.name
-        return [self.entries.upsert(dialect, new_entries, insert_only=True),
-                self.incidents.upsert(dialect, [
-                    {"incident_id": key, "facility": known[key].facility, "state": known[key].state,
-                     "fields": encrypt(dumps(known[key].fields))} for key in touched])]
+        time_out = self.entries.writer(dialect, "recorded_at")
+        new_entries = []
+        unknown = Known()
+        for position, key, name, event in batch:
+            (_, version, facility, recorded_at, actor_id, actor_facility, actor_level, _, state_before, state_after,
+             changes, reason), known[key] = entry_values(event, known.get(key, unknown), name, key)
+            # Once per event: only what can hold patient details, and nothing to hide in no change at all.
+            new_entries.append((position, key, version, facility, time_out(recorded_at), actor_id, actor_facility,
+                                actor_level, name, state_before, state_after,
+                                encrypt(dumps(changes)) if changes else "{}",
+                                None if reason is None else encrypt(reason)))
+        self.memo.keep(known, touched)
+        return [self.entries.insert(dialect, new_entries, insert_only=True),
+                self.incidents.insert(dialect, [(key, known[key].facility, known[key].state,
+                                                 encrypt(dumps(known[key].fields))) for key in touched])]
 
 
 def as_output(row: Any, cipher: FieldCipher = PLAIN) -> AuditEntry:

@@ -9,6 +9,7 @@ grouping a million incidents.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, NotRequired
@@ -23,7 +24,7 @@ from domain.obligations.sets import ALL_CLOCK_NAMES
 from domain.vocabulary import ClockName
 from projections import open_obligations
 from projections.schema import UtcDateTime, metadata
-from projections.view import Counters, Logged, Rows, View, Write, add
+from projections.view import Counters, EventKinds, Logged, Rows, View, Write
 
 incidents = Table(
     "view_board_incidents", metadata,
@@ -101,6 +102,7 @@ class Board(TypedDict):
 
 
 CHART_CLOCKS = {clock.value for clock in ClockName}
+DETAILS, CREATED = EventKinds(DETAILS_CHANGED), EventKinds(Incident.Created)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -117,46 +119,55 @@ class BoardView(View):
         self.clock_counts = Counters(open_clocks, ("facility", "clock", "due_at"))
 
     def apply(self, connection: Connection, batch: Sequence[Logged]) -> list[Write]:
-        wanted = {item.key for item in batch if not isinstance(item.event, Incident.Created)}
-        known = {key: rows[0] for key, rows in self.rows.load(connection, wanted).items()}
-        state_deltas: dict[tuple[Any, ...], int] = {}
-        clock_deltas: dict[tuple[Any, ...], int] = {}
+        wanted = {item.key for item in batch if not CREATED[type(item.event)]}
+        known, missing = self.memo.recall(wanted)
+        known.update((key, rows[0]) for key, rows in self.rows.load(connection, missing).items())
+        state_deltas: Counter[tuple[Any, ...]] = Counter()
+        clock_deltas: Counter[tuple[Any, ...]] = Counter()
         dirty: set[str] = set()
+        # Each incident's open obligations, read once a batch and written once at its end (if they changed).
+        opened: dict[str, open_obligations.OpenObligations] = {}
+        changed: set[str] = set()
         for _, key, _, event in batch:
-            if isinstance(event, Incident.Created):
+            if CREATED[type(event)]:
                 state = event.initial_state
                 known[key] = {"incident_id": key, "facility": event.facility, "state": state, "since": event.timestamp,
                               "jc_case_number": getattr(event, "jc_case_number", None), "code": event.incident_code,
                               "obligations": event.obligations, "open_obligations": None,
                               "report_of_death_submitted": False, "closed_once": False}
-                add(state_deltas, (event.facility, state), 1)
-                if event.deadlines:
-                    started = open_obligations.started_with(event)
-                    known[key]["open_obligations"] = open_obligations.encode(started)
-                    for clock, due in started.values():
-                        add(clock_deltas, (event.facility, clock, due), 1)
+                state_deltas[(event.facility, state)] += 1
+                opened[key] = open_obligations.started_with(event) if event.deadlines else {}
+                for clock, due in opened[key].values():
+                    clock_deltas[(event.facility, clock, due)] += 1
+                changed.add(key)
                 dirty.add(key)
                 continue
             row = known[key]
             facility = row["facility"]
             to_state = getattr(event, "to_state", None)
             if to_state is not None and to_state != row["state"]:
-                add(state_deltas, (facility, row["state"]), -1)
-                add(state_deltas, (facility, to_state), 1)
+                state_deltas[(facility, row["state"])] -= 1
+                state_deltas[(facility, to_state)] += 1
                 row["state"], row["since"] = to_state, event.timestamp
-            if isinstance(event, open_obligations.CHANGES):
-                before = open_obligations.decode(row["open_obligations"])
+            if open_obligations.CHANGING[type(event)]:
+                before = opened.get(key)
+                if before is None:
+                    before = opened[key] = open_obligations.decode(row["open_obligations"])
                 after = dict(before)
                 open_obligations.change(after, row, event)
                 if after != before:
                     for clock, due in before.values():
-                        add(clock_deltas, (facility, clock, due), -1)
+                        clock_deltas[(facility, clock, due)] -= 1
                     for clock, due in after.values():
-                        add(clock_deltas, (facility, clock, due), 1)
-                    row["open_obligations"] = open_obligations.encode(after)
-            elif isinstance(event, DETAILS_CHANGED) and "code" in event.fields:
+                        clock_deltas[(facility, clock, due)] += 1
+                    opened[key] = after
+                    changed.add(key)
+            elif DETAILS[type(event)] and "code" in event.fields:
                 row["code"] = event.fields["code"]
             dirty.add(key)
+        for key in changed:
+            known[key]["open_obligations"] = open_obligations.encode(opened[key])
+        self.memo.keep(known, dirty)
         dialect = connection.dialect.name
         return [self.rows.upsert(dialect, [known[key] for key in dirty]),
                 *self.state_counts.writes(dialect, state_deltas), *self.clock_counts.writes(dialect, clock_deltas)]

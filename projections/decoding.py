@@ -39,6 +39,7 @@ def _restore(value: Any) -> Any:
 
 
 MARK = b'"_type_"'
+IDS_KEPT = 100_000  # incident ids read as text, kept as UUIDs
 
 
 @lru_cache(maxsize=256)
@@ -51,6 +52,14 @@ class LeanDecoder:
         self.mapper = mapper
         self.cipher = mapper.cipher
         self.compressor = mapper.compressor
+        self._classes: dict[str, tuple[Any, int]] = {}  # topic: the event class and its version
+        self._ids: dict[Any, UUID] = {}
+
+    def _id(self, text: Any) -> UUID:
+        if len(self._ids) >= IDS_KEPT:
+            self._ids.clear()
+        made = self._ids[text] = UUID(str(text))
+        return made
 
     def plaintext(self, data: bytes) -> bytes:
         """The stored JSON, decrypted and decompressed where the application does that."""
@@ -61,9 +70,13 @@ class LeanDecoder:
         return data
 
     def __call__(self, stored: StoredEvent) -> Any:
-        cls = event_class(stored.topic)
+        found = self._classes.get(stored.topic)
+        if found is None:
+            cls = event_class(stored.topic)
+            found = self._classes[stored.topic] = (cls, getattr(cls, "class_version", 1))
+        cls, class_version = found
         try:
-            data = self.plaintext(stored.state)
+            data = self.plaintext(stored.state) if self.cipher or self.compressor else stored.state
             state: dict[str, Any] = orjson.loads(data)
             converted = 0
             for key, value in state.items():
@@ -76,9 +89,10 @@ class LeanDecoder:
             raise MapperDeserialisationError(
                 f"cannot read stored event {stored.originator_id} v{stored.originator_version}: {error}") from error
         originator_id = stored.originator_id
-        state["originator_id"] = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+        if type(originator_id) is not UUID:  # read as text (a rebuild's reader): one UUID per incident
+            originator_id = self._ids.get(originator_id) or self._id(originator_id)
+        state["originator_id"] = originator_id
         state["originator_version"] = stored.originator_version
-        class_version = getattr(cls, "class_version", 1)
         from_version = state.pop("class_version", 1)
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)

@@ -26,7 +26,7 @@ from domain.lifecycle import parse_state
 from domain.moments import require_askable
 from projections import open_obligations
 from projections.schema import UtcDateTime, metadata
-from projections.view import Logged, Rows, View, Write
+from projections.view import EventKinds, Logged, Rows, View, Write
 
 incidents = Table(
     "view_incident_list", metadata,
@@ -76,10 +76,14 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
+DETAILS, CHANGING, CREATED = EventKinds(DETAILS_CHANGED), EventKinds(CHANGES), EventKinds(Incident.Created)
+
+
 def _changes(item: Logged) -> bool:
-    if isinstance(item.event, DETAILS_CHANGED):
+    kind = type(item.event)
+    if DETAILS[kind]:
         return "code" in item.event.fields
-    return isinstance(item.event, CHANGES)
+    return CHANGING[kind]
 
 
 class IncidentListView(View):
@@ -91,10 +95,13 @@ class IncidentListView(View):
 
     def apply(self, connection: Connection, batch: Sequence[Logged]) -> list[Write]:
         relevant = [item for item in batch if _changes(item)]
-        wanted = {item.key for item in relevant if not isinstance(item.event, Incident.Created)}
-        known = {key: rows[0] for key, rows in self.rows.load(connection, wanted).items()}
+        wanted = {item.key for item in relevant if not CREATED[type(item.event)]}
+        known, missing = self.memo.recall(wanted)
+        known.update((key, rows[0]) for key, rows in self.rows.load(connection, missing).items())
+        # Each incident's open obligations, read once a batch and written once at its end.
+        opened: dict[str, open_obligations.OpenObligations] = {}
         for _, key, _, event in relevant:
-            if isinstance(event, Incident.Created):
+            if CREATED[type(event)]:
                 reported = getattr(event, "jc_reported_at", None) or event.timestamp
                 known[key] = {"incident_id": key, "facility": event.facility,
                               "jc_case_number": getattr(event, "jc_case_number", None), "code": event.incident_code,
@@ -102,10 +109,7 @@ class IncidentListView(View):
                               "reported_at": _utc(reported), "created_at": event.timestamp, "route": None,
                               "obligations": event.obligations, "open_obligations": None, "next_due": None,
                               "report_of_death_submitted": False, "closed_once": False}
-                if event.deadlines:
-                    started = open_obligations.started_with(event)
-                    known[key].update(open_obligations=open_obligations.encode(started),
-                                      next_due=min(due for _, due in started.values()))
+                opened[key] = open_obligations.started_with(event) if event.deadlines else {}
                 continue
             row = known[key]
             to_state = getattr(event, "to_state", None)
@@ -113,14 +117,18 @@ class IncidentListView(View):
                 row["state"], row["state_since"] = to_state, event.timestamp
             if isinstance(event, Incident.EmailedToOmh):
                 row["route"] = event.route
-            elif isinstance(event, open_obligations.CHANGES):
-                still_open = open_obligations.decode(row["open_obligations"])
+            elif open_obligations.CHANGING[type(event)]:
+                still_open = opened.get(key)
+                if still_open is None:
+                    still_open = opened[key] = open_obligations.decode(row["open_obligations"])
                 open_obligations.change(still_open, row, event)
-                row["open_obligations"] = open_obligations.encode(still_open)
-                row["next_due"] = min((due for _, due in still_open.values()), default=None)
-            elif isinstance(event, DETAILS_CHANGED):
+            elif DETAILS[type(event)]:
                 row["code"] = event.fields["code"]
+        for key, still_open in opened.items():
+            known[key]["open_obligations"] = open_obligations.encode(still_open)
+            known[key]["next_due"] = min((due for _, due in still_open.values()), default=None)
         touched = {item.key for item in relevant}
+        self.memo.keep(known, touched)
         return [self.rows.upsert(connection.dialect.name, [known[key] for key in touched])]
 
 

@@ -16,10 +16,12 @@ import orjson
 from domain.incident import Incident
 from domain.obligations.sets import CHARTS_ONLY
 from domain.vocabulary import ClockName
+from projections.view import EventKinds
 
 OpenObligations = dict[str, tuple[str, datetime]]
 CHANGES = (Incident.DeadlineSet, Incident.DeadlineWithdrawn, Incident.ObligationMet, Incident.ObligationWaived,
            Incident.ObligationExtended, Incident.ReportOfDeathSubmitted, Incident.Closed)
+CHANGING = EventKinds(*CHANGES)  # CHANGING[type(event)]: whether ``change`` folds the event in
 
 
 def utc(moment: datetime) -> datetime:

@@ -27,7 +27,7 @@ from domain.obligations.sets import ALL_CLOCK_NAMES, CHARTS_ONLY, OBLIGATION_SET
 from domain.vocabulary import ClockName
 from projections.encryption import PLAIN, FieldCipher
 from projections.schema import UtcDateTime, metadata
-from projections.view import Logged, Rows, View, Write, placeholder
+from projections.view import EventKinds, Logged, Rows, View, Write, placeholder
 
 clocks = Table(
     "view_overdue_clocks", metadata,
@@ -81,6 +81,7 @@ OBLIGATION_STATUSES = ("open", "overdue", "due_soon", "met_on_time", "met_late",
 NEEDS_INCIDENT = (*DETAILS_CHANGED, Incident.DeadlineSet, Incident.DeadlineWithdrawn, Incident.ObligationMet,
                   Incident.ObligationWaived, Incident.ObligationExtended, Incident.ClockAlert,
                   Incident.ReportOfDeathSubmitted, Incident.Closed)
+NEEDING, CREATED = EventKinds(NEEDS_INCIDENT), EventKinds(Incident.Created)
 
 
 class OverdueClock(TypedDict):
@@ -127,13 +128,16 @@ class OverdueView(View):
         self.cipher = cipher
 
     def apply(self, connection: Connection, batch: Sequence[Logged]) -> list[Write]:
-        wanted = {item.key for item in batch if isinstance(item.event, NEEDS_INCIDENT)}
-        known = {key: rows[0] for key, rows in self.incident_rows.load(connection, wanted).items()}
-        set_clocks = self.clock_rows.load(connection, wanted)
+        wanted = {item.key for item in batch if NEEDING[type(item.event)]}
+        remembered, missing = self.memo.recall(wanted)
+        known = {key: incident for key, (incident, _) in remembered.items()}
+        set_clocks = {key: rows for key, (_, rows) in remembered.items()}
+        known.update((key, rows[0]) for key, rows in self.incident_rows.load(connection, missing).items())
+        set_clocks.update(self.clock_rows.load(connection, missing))
         dirty: set[str] = set()
         withdrawn: list[tuple[str, str]] = []
         for _, key, _, event in batch:
-            if isinstance(event, Incident.Created):
+            if CREATED[type(event)]:
                 # Encrypted once, when the incident is created: its rows carry the stored text from then on.
                 program = self.cipher.encrypt(event.program)
                 incident = {"incident_id": key, "facility": event.facility, "program": program,
@@ -143,7 +147,7 @@ class OverdueView(View):
                 set_clocks[key] = [self._row(key, incident, fields, event.timestamp) for fields in event.deadlines]
                 dirty.add(key)
                 continue
-            if not isinstance(event, NEEDS_INCIDENT):
+            if not NEEDING[type(event)]:
                 continue
             incident, rows = known[key], set_clocks.setdefault(key, [])
             if isinstance(event, DETAILS_CHANGED):
@@ -192,6 +196,7 @@ class OverdueView(View):
                 if incident["obligations"] == CHARTS_ONLY:
                     self._meet(rows, ClockName.INVESTIGATION.value, event.timestamp)
             dirty.add(key)
+        self.memo.keep({key: (known[key], set_clocks.setdefault(key, [])) for key in dirty}, dirty)
         dialect = connection.dialect.name
         mark = placeholder(dialect)
         return [self.incident_rows.upsert(dialect, [known[key] for key in dirty]),

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from eventsourcing.persistence import MapperDeserialisationError, Notification
@@ -31,15 +32,19 @@ from projections.incident_list import IncidentListView
 from projections.overdue import OverdueView
 from projections.schema import failures, positions
 from projections.statistics import StatisticsView
-from projections.view import Logged, View, Write, execute
+from projections.view import Logged, Memo, View, Write, execute
 from workflows.store import IncidentStore
 
 OUR_TOPICS = "nimrs.Incident."
 log = logging.getLogger("nimrs.projector")
 Progress = Callable[[int, int], None]  # (events applied so far, events to apply in all)
+ReadLog = Callable[[int, int], Sequence[Any]]  # (after position, at most): notifications, or rows read alike
 
 
 SUBSCRIPTION_CHECK_SECONDS = 1.0  # how long a following projector trusts a quiet subscription
+# Incidents an exclusive projector's views remember (``Memo``): more than are in progress at once in a big log.
+MEMO_INCIDENTS = 50_000
+LOGGED = partial(tuple.__new__, Logged)  # Logged(*values) without a Python call: it runs for every event
 
 def all_views(cipher: FieldCipher = PLAIN) -> list[View]:
     """Every view; ``cipher`` encrypts the columns that hold patient details (when a key is set)."""
@@ -86,20 +91,45 @@ class Position:
     last_event_at: datetime | None
 
 
+@dataclass(frozen=True)
+class Batch:
+    """The events of a batch after a view's position, and the latest time among them."""
+
+    items: list[Logged]
+    latest: datetime | None
+
+    @classmethod
+    def of(cls, logged: list[Logged], after: int) -> Batch:
+        items = logged if not logged or logged[0].position > after else [i for i in logged if i.position > after]
+        return cls(items, max((item.event.timestamp for item in items), default=None))
+
+
 class Projector:
     def __init__(self, source: IncidentStore, engine: Engine, views: Sequence[View] | None = None,
-                 batch_size: int = 1000, clock: Clock = utc_now, cipher: FieldCipher = PLAIN) -> None:
+                 batch_size: int = 1000, clock: Clock = utc_now, cipher: FieldCipher = PLAIN, *,
+                 exclusive: bool = False, read: ReadLog | None = None) -> None:
         """The views' tables must exist: schema migrations make them (``adapters.persistence.migrate``).
 
-        ``cipher`` is the one the views were made with: their readers decrypt with it.
+        ``cipher`` is the one the views were made with: their readers decrypt with it. ``exclusive``: no one
+        else writes these views while this projector runs (a rebuild into fresh tables), so each view remembers
+        the rows it wrote (``Memo``) and big writes go in bulk (``execute``); the views are the same. ``read``:
+        the log's entries after a position, at most so many (default: the library's ``select_notifications``).
         """
         self.source = source
+        self.read = read or self._select_notifications
         self.engine = engine
         self.cipher = cipher
         self.views = list(views) if views is not None else all_views(cipher)
         self.batch_size = batch_size
         self.clock = clock
         self.decode = LeanDecoder(source.mapper)
+        self.exclusive = exclusive
+        if exclusive:
+            for view in self.views:
+                view.memo = Memo(MEMO_INCIDENTS)
+        # The position each view's memo is as of (what this projector last committed): any other, and it is stale.
+        self._remembered: dict[str, int] = {}
+        self._keys: dict[int | str, str] = {}  # incident ids as text, made once per incident
         with engine.begin() as connection:
             present = set(connection.execute(select(positions.c.view)).scalars())
             missing = [{"view": v.name, "position": 0, "last_event_at": None} for v in self.views if v.name not in present]
@@ -122,11 +152,21 @@ class Projector:
     # -- applying batches -----------------------------------------------------------------------
 
     def _decode(self, notifications: Sequence[Notification]) -> list[Logged]:
-        to_event = self.decode
+        to_event, keys, logged_as = self.decode, self._keys, LOGGED
+        if len(keys) > MEMO_INCIDENTS:
+            keys.clear()
+        logged = []
         try:
-            decoded = [(n.id, to_event(n)) for n in notifications if n.topic.startswith(OUR_TOPICS)]
-            return [Logged(position, str(event.originator_id), type(event).__name__, event)
-                    for position, event in decoded]
+            for n in notifications:
+                if n.topic.startswith(OUR_TOPICS):
+                    event = to_event(n)
+                    originator = n.originator_id
+                    handle = originator if isinstance(originator, str) else originator.int  # a UUID hashes in Python
+                    key = keys.get(handle)
+                    if key is None:
+                        key = keys[handle] = str(event.originator_id)
+                    logged.append(logged_as((n.id, key, type(event).__name__, event)))
+            return logged
         except MapperDeserialisationError:
             raise StoredEventsUnreadable(
                 "the event log cannot be read: NIMRS_CIPHER_KEY is missing or is not the key it was written with",
@@ -141,24 +181,37 @@ class Projector:
         """
         if not notifications:
             return 0
+        try:
+            return self._apply(notifications, current)
+        except BaseException:
+            self._forget(self.views)  # what the views computed was not (all) written
+            raise
+
+    def _apply(self, notifications: Sequence[Notification], current: dict[str, Position] | None) -> int:
         logged = self._decode(notifications)
         last_id = notifications[-1].id
         current = current or self.positions()
-        news: list[tuple[View, Position, list[Logged], list[Write]]] = []
-        failing: list[tuple[View, Position, list[Logged]]] = []
+        news: list[tuple[View, Position, Batch, list[Write]]] = []
+        failing: list[tuple[View, Position, Batch]] = []
+        batches: dict[int, Batch] = {}  # by the position a view is at: most often one for every view
         with self.engine.connect() as reading:
             for view in self.views:
                 before = current[view.name]
                 if before.position < last_id:
-                    batch = [item for item in logged if item.position > before.position]
+                    if self._remembered.get(view.name) != before.position:
+                        view.memo.forget()  # another projector or a rebuild wrote the view since
+                    batch = batches.get(before.position)
+                    if batch is None:
+                        batch = batches[before.position] = Batch.of(logged, before.position)
                     try:
-                        news.append((view, before, batch, view.apply(reading, batch) if batch else []))
+                        news.append((view, before, batch, view.apply(reading, batch.items) if batch.items else []))
                     except Exception as error:
                         if not event_failure(error):
                             raise
                         failing.append((view, before, batch))  # some event of the batch: find it below
         if not news and not failing:
             return 0
+        self._forget([view for view, *_ in failing])
         try:
             if news:
                 with self.engine.begin() as connection:
@@ -166,29 +219,43 @@ class Projector:
                     # Positions first: on PostgreSQL the row lock orders rival projectors, on SQLite
                     # the write lock does, and a rival that got here first makes this a no-op.
                     for _, before, batch, _ in news:
-                        self._move(connection, before, last_id, batch)
-                    execute(connection, [write for *_, writes in news for write in writes])
+                        self._move(connection, before, last_id, batch.latest)
+                    writes = [write for *_, view_writes in news for write in view_writes]
+                    if self.exclusive:
+                        execute(connection, writes, bulk=True)
+                    else:
+                        execute(connection, writes)
+                self._remembered.update((view.name, last_id) for view, *_ in news)
         except PositionMoved:
+            self._forget([view for view, *_ in news])
             return 0
         except Exception as error:
             if not refused_write(error):
                 raise
+            self._forget([view for view, *_ in news])
             failing += [(view, before, batch) for view, before, batch, _ in news]  # the database refused a write
         for view, before, batch in failing:
             try:
                 self._apply_one_by_one(view, before, last_id, batch)
             except PositionMoved:
                 return 0
-        return max([len(batch) for _, _, batch, _ in news] + [len(batch) for _, _, batch in failing])
+        return max([len(batch.items) for _, _, batch, _ in news] + [len(batch.items) for _, _, batch in failing])
 
-    def _apply_one_by_one(self, view: View, before: Position, last_id: int, batch: Sequence[Logged]) -> None:
+    def _forget(self, views: Sequence[View]) -> None:
+        for view in views:
+            view.memo.forget()
+            self._remembered.pop(view.name, None)
+
+    def _apply_one_by_one(self, view: View, before: Position, last_id: int, batch: Batch) -> None:
         """Apply a batch one event at a time, each in a savepoint; an event the view cannot apply is recorded
         in ``projection_failures`` and skipped by this view only. The view is deterministic, so a rebuild
-        meets the same failures and reaches the same rows."""
+        meets the same failures and reaches the same rows. The view remembers nothing meanwhile: each event
+        reads what the ones before it wrote."""
         with self.engine.begin() as connection:
             self._relax_durability(connection)
-            self._move(connection, before, last_id, batch)
-            for item in batch:
+            self._move(connection, before, last_id, batch.latest)
+            for item in batch.items:
+                view.memo.forget()
                 try:
                     writes = view.apply(connection, [item])
                 except Exception as error:
@@ -203,6 +270,7 @@ class Projector:
                     if not refused_write(error):
                         raise
                     self._skip(connection, view, item, error)
+            view.memo.forget()
 
     def _skip(self, connection: Connection, view: View, item: Logged, error: Exception) -> None:
         log.error("view %s cannot apply event %d (%s of incident %s): %s; skipped", view.name, item.position,
@@ -219,8 +287,7 @@ class Projector:
             connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
     @staticmethod
-    def _move(connection: Connection, before: Position, last_id: int, batch: Sequence[Logged]) -> None:
-        latest = max((item.event.timestamp for item in batch), default=None)
+    def _move(connection: Connection, before: Position, last_id: int, latest: datetime | None) -> None:
         if before.last_event_at is not None and (latest is None or latest < before.last_event_at):
             latest = before.last_event_at
         moved = connection.execute(
@@ -233,9 +300,12 @@ class Projector:
         """Read and apply the next batch; returns the number of log entries read (0: caught up)."""
         current = self.positions()
         start = min(p.position for p in current.values())
-        notifications = self.source.recorder.select_notifications(start, self.batch_size, inclusive_of_start=False)
+        notifications = self.read(start, self.batch_size)
         self.apply(notifications, current)
         return len(notifications)
+
+    def _select_notifications(self, after: int, limit: int) -> Sequence[Notification]:
+        return self.source.recorder.select_notifications(after, limit, inclusive_of_start=False)
 
     def catch_up(self, progress: Progress | None = None, stop: threading.Event | None = None) -> int:
         """Apply everything recorded so far; returns how many log entries were read."""
@@ -263,7 +333,7 @@ class Projector:
             read = self.catch_up(stop=stop)
             if on_batch and read:
                 on_batch(read)
-            if type(self.source.recorder).__module__ == "eventsourcing.postgres":
+            if _pushes(self.source.recorder):
                 self._follow_subscription(stop, on_batch)
             else:
                 stop.wait(poll_seconds)
@@ -302,6 +372,7 @@ class Projector:
         """Drop and recreate the named views' tables without their secondary indexes (a bulk load
         fills a table faster and indexes it afterwards), and set their positions back to the start."""
         chosen = self._chosen(names)
+        self._forget(chosen)
         with self.engine.begin() as connection:
             for view in chosen:
                 for table in reversed(view.tables):
@@ -372,6 +443,11 @@ class Projector:
                 "failed_events": failed[position.view],
             })
         return result
+
+
+def _pushes(recorder: object) -> bool:
+    """Whether the log pushes new events (the library's PostgreSQL recorder, or one derived from it)."""
+    return any(kind.__module__ == "eventsourcing.postgres" for kind in type(recorder).__mro__)
 
 
 def _feed(subscription: Any, arrived: queue.Queue[Notification]) -> None:

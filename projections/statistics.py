@@ -9,6 +9,7 @@ counter rows per month.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from domain.errors import NimrsError, ValidationFailed
 from domain.incident import DETAILS_CHANGED, Incident
 from domain.rules import RULE_SETS
 from projections.schema import metadata
-from projections.view import Counters, Logged, Rows, View, Write, add
+from projections.view import Counters, EventKinds, Logged, Rows, View, Write
 from workflows.spreadsheets import csv_text
 
 incidents = Table(
@@ -47,6 +48,9 @@ counts = Table(
 DIMENSIONS = ("type", "route", "harm_rating", "risk_rating", "setting")
 BY = (*DIMENSIONS, "month")
 NOT_SUBMITTED, UNRATED = "not_submitted", "unrated"
+COUNTED_FIELDS = frozenset({"code", "harm_rating", "risk_rating"})  # the details whose changes move a count
+DETAILS, CREATED = EventKinds(DETAILS_CHANGED), EventKinds(Incident.Created)
+COUNTED_EVENTS = EventKinds(Incident.Created, Incident.EmailedToOmh)
 
 
 def _contributions(row: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -63,11 +67,12 @@ class StatisticsView(View):
 
     def apply(self, connection: Connection, batch: Sequence[Logged]) -> list[Write]:
         relevant = [item for item in batch if self._matters(item)]
-        wanted = {item.key for item in relevant if not isinstance(item.event, Incident.Created)}
-        known = {key: rows[0] for key, rows in self.rows.load(connection, wanted).items()}
+        wanted = {item.key for item in relevant if not CREATED[type(item.event)]}
+        known, missing = self.memo.recall(wanted)
+        known.update((key, rows[0]) for key, rows in self.rows.load(connection, missing).items())
         before = {key: _contributions(row) for key, row in known.items()}
         for _, key, _, event in relevant:
-            if isinstance(event, Incident.Created):
+            if CREATED[type(event)]:
                 reported = getattr(event, "jc_reported_at", None) or event.timestamp
                 known[key] = {"incident_id": key, "facility": event.facility,
                               "month": reported.astimezone(LOCAL_ZONE).strftime("%Y-%m"),
@@ -81,20 +86,22 @@ class StatisticsView(View):
                 for rating in ("harm_rating", "risk_rating"):
                     if rating in fields:
                         row[rating] = str(fields[rating])
-        deltas: dict[tuple[Any, ...], int] = {}
+        deltas: Counter[tuple[Any, ...]] = Counter()
         for key, row in known.items():
             for contribution in before.get(key, []):
-                add(deltas, contribution, -1)
+                deltas[contribution] -= 1
             for contribution in _contributions(row):
-                add(deltas, contribution, 1)
+                deltas[contribution] += 1
+        self.memo.keep(known, known)
         dialect = connection.dialect.name
         return [self.rows.upsert(dialect, list(known.values())), *self.counters.writes(dialect, deltas)]
 
     @staticmethod
     def _matters(item: Logged) -> bool:
-        if isinstance(item.event, DETAILS_CHANGED):
-            return bool({"code", "harm_rating", "risk_rating"} & set(item.event.fields))
-        return isinstance(item.event, (Incident.Created, Incident.EmailedToOmh))
+        kind = type(item.event)
+        if DETAILS[kind]:
+            return not COUNTED_FIELDS.isdisjoint(item.event.fields)
+        return COUNTED_EVENTS[kind]
 
 
 class Count(TypedDict):

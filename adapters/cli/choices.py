@@ -8,3 +8,4 @@ CLOCK_STATUSES = ("overdue", "due_soon", "open", "none")  # projections.incident
 # projections.overdue.OBLIGATION_STATUSES
 OBLIGATION_STATUSES = ("open", "overdue", "due_soon", "met_on_time", "met_late", "waived", "all")
 PROJECTION_BATCH = 1000  # adapters.projection_runner.workers.DEFAULT_BATCH
+REBUILD_BATCH = 20_000  # adapters.projection_runner.workers.REBUILD_BATCH

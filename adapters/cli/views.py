@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from adapters.cli.choices import PROJECTION_BATCH, STATISTICS_BY, VIEW_NAMES
+from adapters.cli.choices import PROJECTION_BATCH, REBUILD_BATCH, STATISTICS_BY, VIEW_NAMES
 from adapters.cli.support import USER_VARIABLE, As, emit, handles_errors, incident_id, session, settings
 from adapters.cli.tables import Wide, line, show, table
 from adapters.cli.view_text import board_csv, overdue_csv, render_board, render_overdue, render_trail
@@ -296,7 +296,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
     @handles_errors
     def projections_rebuild(views: Annotated[list[str] | None, typer.Argument(
                                 help=f"Views to rebuild: {', '.join(VIEW_NAMES)} (default: all).")] = None,
-                            workers: Workers = None, batch_size: Batch = PROJECTION_BATCH,
+                            workers: Workers = None, batch_size: Batch = REBUILD_BATCH,
                             as_json: Json = False) -> None:
         """Drop and rebuild views from the whole log (writers may keep writing), with a progress bar."""
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

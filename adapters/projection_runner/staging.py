@@ -3,9 +3,10 @@
 While a rebuild runs, the live views keep serving (and a live projector keeps them current); if the
 rebuild fails or is killed, nothing live has changed. The staging tables are built by the same
 migrations, in a place of their own:
-- SQLite: a file beside the views' file (``nimrs-views.db`` -> ``nimrs-views-rebuild.db``); the swap
-  copies the rebuilt rows into the live tables in one transaction (readers see the old rows until it
-  commits);
+- SQLite: a file beside the views' file (``nimrs-views.db`` -> ``nimrs-views-rebuild.db``), written
+  without syncing (``tune_for_load``: it is thrown away unless the rebuild completes); the swap
+  replaces the live tables with copies of the staged ones, indexes included, in one transaction
+  (readers see the old rows until it commits);
 - PostgreSQL: a schema of its own (``nimrs_rebuild``) in the views' database; the swap moves the
   rebuilt tables into place (``ALTER TABLE ... SET SCHEMA``) in one transaction.
 Either way the rebuilt views' positions and recorded failures travel in the same transaction, so a
@@ -16,8 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy.engine import Connection
+from sqlalchemy import Table, event
+from sqlalchemy.engine import Connection, Engine
 
 from adapters.persistence.engines import build_engine
 from adapters.settings import Settings, is_sqlite
@@ -25,6 +28,7 @@ from projections.projector import all_views
 from projections.schema import failures, positions
 
 STAGING = "nimrs_rebuild"
+LOAD_CACHE_KIB = 131072  # the staging file's page cache while a rebuild loads it
 
 
 def _staging_file(settings: Settings) -> Path:
@@ -55,6 +59,24 @@ def prepare(settings: Settings) -> Settings:
     return settings.model_copy(update={"views_url": url.render_as_string(hide_password=False)})
 
 
+def tune_for_load(engine: Engine) -> None:
+    """A staging SQLite file is loaded without syncing, with a big cache and sorts in memory: until the swap it
+    is nothing anyone reads, and a crash only throws it away. PostgreSQL: nothing (the staging schema's writes
+    already skip syncing: ``Projector._relax_durability``)."""
+    if engine.dialect.name != "sqlite":
+        return
+    event.listen(engine, "connect", _load_pragmas)
+    engine.dispose()  # the connections the migrations left in the pool come back with the pragmas
+
+
+def _load_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.execute(f"PRAGMA cache_size=-{LOAD_CACHE_KIB}")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
+
+
 def discard(settings: Settings) -> None:
     """Remove the staging place (after a swap, or after a rebuild that failed)."""
     if is_sqlite(settings.views):
@@ -79,21 +101,33 @@ def swap_in(settings: Settings, names: Sequence[str]) -> None:
                 connection.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGING}", (str(_staging_file(settings)),))
                 connection.commit()
             with connection.begin():
+                # The bookkeeping first: on SQLite its DML opens the transaction the tables' DDL then joins
+                # (the driver begins one before DML only).
+                _copy_bookkeeping(connection, list(names))
                 for table in tables:
                     if sqlite:
-                        columns = ", ".join(f'"{column.name}"' for column in table.columns)
-                        connection.exec_driver_sql(f"DELETE FROM {table.name}")
-                        connection.exec_driver_sql(
-                            f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {STAGING}.{table.name}")
+                        _copy_sqlite(connection, table)
                     else:
                         connection.exec_driver_sql(f"DROP TABLE {table.name}")
                         connection.exec_driver_sql(f"ALTER TABLE {STAGING}.{table.name} SET SCHEMA public")
-                _copy_bookkeeping(connection, list(names))
             if sqlite:
                 connection.exec_driver_sql(f"DETACH DATABASE {STAGING}")
                 connection.commit()
     finally:
         engine.dispose()
+
+
+def _copy_sqlite(connection: Connection, table: Table) -> None:
+    """The live table made again as the staged one is (its definition and indexes), then filled with ``INSERT ...
+    SELECT *`` from it: between two tables of one definition SQLite copies the stored rows and index entries as
+    they are, without working them out again (its "transfer optimization")."""
+    made = connection.exec_driver_sql(
+        f"SELECT sql FROM {STAGING}.sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type = 'index', name",
+        (table.name,)).scalars().all()
+    connection.exec_driver_sql(f"DROP TABLE {table.name}")  # and its indexes
+    for statement in made:
+        connection.exec_driver_sql(statement)
+    connection.exec_driver_sql(f"INSERT INTO {table.name} SELECT * FROM {STAGING}.{table.name}")
 
 
 def _copy_bookkeeping(connection: Connection, names: list[str]) -> None:

@@ -88,7 +88,7 @@ def test_every_command_runs_on_its_own_under_its_name() -> None:
 
 
 def test_the_values_spelled_out_for_a_quick_start_match_their_owners() -> None:
-    from adapters.projection_runner.workers import DEFAULT_BATCH
+    from adapters.projection_runner.workers import DEFAULT_BATCH, REBUILD_BATCH
     from projections.incident_list import CLOCK_STATUSES
     from projections.overdue import OBLIGATION_STATUSES
     from projections.projector import VIEW_NAMES
@@ -99,4 +99,5 @@ def test_the_values_spelled_out_for_a_quick_start_match_their_owners() -> None:
     assert choices.CLOCK_STATUSES == CLOCK_STATUSES
     assert choices.OBLIGATION_STATUSES == OBLIGATION_STATUSES
     assert choices.PROJECTION_BATCH == DEFAULT_BATCH
+    assert choices.REBUILD_BATCH == REBUILD_BATCH
     assert env_name("user") == support.USER_VARIABLE
