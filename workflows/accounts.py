@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -208,6 +208,9 @@ class AccountRepository(Protocol):
 
     def token_holder(self, digest: str) -> tuple[StoredUser, datetime] | None:
         """The user a token (by its digest) was issued to, and when it expires."""
+
+    def tokens_in_force(self, digests: Collection[str], now: datetime) -> set[str]:
+        """Of these token digests, those that expire after ``now`` and whose user is neither disabled nor locked out."""
 
     def revoke_token(self, digest: str) -> None: ...
 
@@ -699,6 +702,12 @@ class AccountService:
         user, expires_at = found
         actor = Actor(user.user_id, user.facility, Level(user.level), state_reviewer=bool(user.state_reviewer))
         return Principal(actor, bool(user.security_admin), bool(user.must_change_password)), expires_at
+
+    def still_valid(self, tokens: Collection[str]) -> set[str]:
+        """Of these bearer tokens, those ``authenticate`` would still accept: one query for all of them (the live
+        streams re-check their tokens together)."""
+        digests = {self.tokens.digest(token): token for token in tokens}
+        return {digests[d] for d in self.repository.tokens_in_force(list(digests), self.clock())}
 
     def sign_out(self, token: str) -> None:
         self.repository.revoke_token(self.tokens.digest(token))

@@ -145,3 +145,21 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per c
         if incidents < 1 or runs < 1:
             raise ValidationFailed("--incidents and --runs must be at least 1")
         emit(run_cli_bench(incidents, runs), True)
+
+    @bench_app.command("stream")
+    @handles_errors
+    def bench_stream(
+        store: Annotated[str, typer.Option(help="sqlite or postgres.")] = "sqlite",
+        clients: Annotated[int, typer.Option("--clients", help="Live event streams open at once (the targets are "
+                                                               "set at 500).")] = 500,
+        idle_seconds: Annotated[float, typer.Option(help="Length of each idle CPU measurement.")] = 10.0,
+        writes: Annotated[int, typer.Option(help="Commands whose events are timed to every stream.")] = 20,
+        as_json: Json = False,
+    ) -> None:
+        """Idle server CPU with N event streams open, delivery latency to all of them, and GET /incidents/{id} p95
+        with the streams open over none."""
+        from adapters.tooling.bench_stream import run_stream_bench
+
+        if clients < 1 or writes < 1 or idle_seconds <= 0:
+            raise ValidationFailed("--clients and --writes must be at least 1, --idle-seconds more than 0")
+        emit(run_stream_bench(store, clients, idle_seconds, writes), True)

@@ -6,11 +6,13 @@ keeps the read models current; with several API processes (or a separate ``nimrs
 run``) that is harmless: rival projectors are safe (docs/adr/0006-read-models.md). With several processes on
 PostgreSQL, one of them projects at a time (``adapters.persistence.turns``): the others would repeat its work.
 It also runs a sealer thread that keeps the event log's hash chain within a second of the log
-(docs/adr/0010-tamper-evidence.md); rival sealers are safe too.
+(docs/adr/0010-tamper-evidence.md); rival sealers are safe too. And one reader of the log feeds every open event
+stream (``adapters.integrations.live``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import threading
@@ -38,6 +40,7 @@ from adapters.http.pages import (
     signing_in,
     statistics,
 )
+from adapters.integrations.live import LiveLog
 from adapters.persistence.event_chain import EventChain
 from adapters.persistence.turns import LIVE_PROJECTOR_TURN, process_turn
 from adapters.settings import Settings, load_settings
@@ -67,12 +70,14 @@ def build_context(settings: Settings, clock: Clock) -> Context:
     # A server: recently used incidents cached in memory (each load still reads any newer events first,
     # so other processes' writes are never missed) and pooled connections (adapters.bootstrap).
     runtime = Runtime(settings, clock, server=True)
-    return Context(runtime=runtime, store_kind=settings.store_kind, service=runtime.service, accounts=runtime.accounts,
-                   security_log=runtime.security_log, projector=runtime.projector, reads=runtime.reads,
-                   feed=runtime.feed, webhooks=runtime.webhooks, clock=clock)
+    context = Context(runtime=runtime, store_kind=settings.store_kind, service=runtime.service,
+                      accounts=runtime.accounts, security_log=runtime.security_log, projector=runtime.projector,
+                      reads=runtime.reads, feed=runtime.feed, webhooks=runtime.webhooks, clock=clock)
+    context.live = LiveLog(runtime.feed, runtime.accounts, context.stopping)
+    return context
 
 
-def _end_streams_on_signal(stopping: threading.Event) -> None:
+def _end_streams_on_signal(stopping: threading.Event, live: LiveLog) -> None:
     """uvicorn waits for open responses before it stops, and a stream (a live board, the event stream) never
     ends by itself: when the server is asked to stop, tell the streams first, then let uvicorn go on."""
     if threading.current_thread() is not threading.main_thread():
@@ -84,6 +89,7 @@ def _end_streams_on_signal(stopping: threading.Event) -> None:
 
         def handler(received: int, frame: Any, previous: Callable[[int, Any], Any] = previous) -> None:
             stopping.set()
+            live.end_streams()
             previous(received, frame)
 
         signal.signal(number, handler)
@@ -117,7 +123,12 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now, run_pro
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = build_context(chosen, clock)
         app.state.context = context
-        _end_streams_on_signal(context.stopping)
+        _end_streams_on_signal(context.stopping, context.live)
+        context.live.start(asyncio.get_running_loop())
+        group_commit = getattr(context.runtime.store.recorder, "group_commit", None)
+        if group_commit is not None:  # a local write wakes the stream's reader at once (others' writes: it polls)
+            group_commit.after_round.append(context.live.wake)
+        context.accounts.sessions_ended.append(context.live.check_tokens_soon)
         stop = threading.Event()
         follower = threading.Thread(target=_follow, args=(context.projector, context.runtime.views_engine, stop),
                                     name="projector", daemon=True)
@@ -130,6 +141,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now, run_pro
             yield
         finally:
             context.stopping.set()
+            context.live.stop()
             stop.set()
             sealer.join(timeout=10)
             if run_projector:

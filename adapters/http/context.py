@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from adapters.bootstrap import Runtime
 from adapters.http.limits import AnonymousGate, client_address
 from adapters.integrations.feed import Feed
+from adapters.integrations.live import LiveLog
 from adapters.persistence.group_commit import SQLITE_WRITE_TURN
 from adapters.persistence.security_log import SecurityLog
 from domain.clock import Clock
@@ -67,6 +68,7 @@ class Context:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _endings: int = 0  # how many times sessions were ended in this process
     anonymous: AnonymousGate = field(init=False)
+    live: LiveLog = field(init=False)  # the event streams' one reader of the log (set and started by the app)
 
     def __post_init__(self) -> None:
         self.anonymous = AnonymousGate(self.runtime.anonymous_refusals,

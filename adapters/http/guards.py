@@ -38,6 +38,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 # The largest request body read (413 past it, before reading the rest): a bulk delivery of the most VPCR reports
 # one delivery may hold (workflows.service.MAX_BULK_REPORTS) takes about 1 MiB.
 MAX_BODY_BYTES = 8 * 2 ** 20
+MAX_FORM_BYTES = 2 ** 20  # a page's form: the longest narrative fits many times over
+# Bodies above this are checked in a worker thread: checking 8 MiB takes seconds, and the event loop serves everyone.
+CHECKED_ON_THE_LOOP = 64 * 2 ** 10
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 # Swagger UI sets some styles inline; scripts only from this server.
 DOCS_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -106,6 +109,8 @@ def _body_problem(body: bytes) -> str | None:
         data = json.loads(text)
     except ValueError:
         return None  # not JSON at all: the route says so (422)
+    except RecursionError:
+        return "the JSON body is nested too deeply"
     found = _first_not_text(data)
     return f"the JSON body holds {found}" if found else None
 
@@ -168,16 +173,18 @@ class Edge:
                                kind="unsupported_media_type", instance=_not_text_free(scope["path"][:200]))
             await response(scope, _no_receive, send_with_headers)
             return
-        if kind is not None and _declared_length(scope) > MAX_BODY_BYTES:
-            await _too_large(scope, send_with_headers)
+        limit = MAX_FORM_BYTES if kind == "form" else MAX_BODY_BYTES
+        if kind is not None and _declared_length(scope) > limit:
+            await _too_large(scope, limit, send_with_headers)
             return
         if kind in ("json", "absent", "form"):
-            buffered = await _buffered(receive)
+            buffered = await _buffered(receive, limit)
             if buffered is None:
-                await _too_large(scope, send_with_headers)
+                await _too_large(scope, limit, send_with_headers)
                 return
             body, receive = buffered
-            wrong = _form_problem(body) if kind == "form" else _body_problem(body)
+            check = _form_problem if kind == "form" else _body_problem
+            wrong = check(body) if len(body) <= CHECKED_ON_THE_LOOP else await run_in_threadpool(check, body)
         if wrong is not None:
             await _refuse(scope, wrong, send_with_headers)
             return
@@ -191,15 +198,16 @@ def _declared_length(scope: Scope) -> int:
     return 0
 
 
-async def _too_large(scope: Scope, send: Send) -> None:
+async def _too_large(scope: Scope, limit: int, send: Send) -> None:
     """413, changing nothing, before the rest of the body is read into memory."""
-    response = problem(413, f"the request body is larger than {MAX_BODY_BYTES // 2 ** 20} MiB: send less (a bulk "
-                       "delivery of VPCR reports in parts)", kind="too_large", instance=_not_text_free(scope["path"][:200]))
+    hint = " (a bulk delivery of VPCR reports in parts)" if limit == MAX_BODY_BYTES else ""
+    response = problem(413, f"the request body is larger than {limit // 2 ** 20} MiB: send less{hint}",
+                       kind="too_large", instance=_not_text_free(scope["path"][:200]))
     await response(scope, _no_receive, send)
 
 
-async def _buffered(receive: Receive) -> tuple[bytes, Receive] | None:
-    """The whole body, and a receive that replays it; None past ``MAX_BODY_BYTES``."""
+async def _buffered(receive: Receive, limit: int) -> tuple[bytes, Receive] | None:
+    """The whole body, and a receive that replays it; None past ``limit`` bytes."""
     chunks, more, size = [], True, 0
     while more:
         message = await receive()
@@ -207,7 +215,7 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive] | None:
             return b"", _replaying(message, receive)
         chunks.append(message.get("body", b""))
         size += len(chunks[-1])
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             return None
         more = message.get("more_body", False)
     body = b"".join(chunks)

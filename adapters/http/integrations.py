@@ -7,7 +7,6 @@ import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -18,24 +17,26 @@ from adapters.http.context import Context, Ctx, JsonResponse, Who
 from adapters.http.problems import refusals
 from adapters.integrations.event_schemas import parse_types
 from adapters.integrations.feed import MAX_LIMIT, CloudEvent
+from adapters.integrations.live import QUEUE_LIMIT, TOKEN_CHECK_SECONDS, end_frame, sse_frame
 from domain.errors import NimrsError, ValidationFailed
 from workflows.accounts import Principal
 from workflows.webhooks import DeliveryRecord, NewSubscriptionRecord, SubscriptionRecord
 
 router = APIRouter(tags=["integrations"])
 Types = Annotated[str | None, Query(max_length=2000, description="Comma-separated CloudEvents types; default all")]
-STREAM_POLL_SECONDS = 0.2
 MAX_POSITION = 2**63 - 1  # a feed position is a 64-bit integer in the event log
 POSITION = re.compile(r"[0-9]{1,19}")
-HEARTBEAT_SECONDS = 15.0
 NOT_ADMIN = {403: "Only a security administrator may manage webhooks"}
 SUBSCRIPTION = refusals(401, 403, 404, 422, described={**NOT_ADMIN, 404: "No such subscription in your facility"})
 STREAM_FORMAT = (
     "Server-Sent Events, one per stored event in log order: `id:` is its feed position (reconnect with "
-    "`Last-Event-ID` to resume after it), `event:` its CloudEvents type (e.g. nimrs.Incident.Closed.v1) and "
-    "`data:` the CloudEvent as JSON, as in GET /events. The stream starts with `retry: 1000`, sends a "
-    "`: keep-alive` comment after 15 s without events, and ends with `event: error` (data: {\"detail\": ...}) "
-    "when the token expires or is signed out.")
+    "`Last-Event-ID` to resume after it: the stream catches up from the log, then goes on live, without a gap or a "
+    "duplicate), `event:` its CloudEvents type (e.g. nimrs.Incident.Closed.v1) and `data:` the CloudEvent as JSON, "
+    "as in GET /events. The stream starts with `retry: 1000`, sends a `: keep-alive` comment after 15 s without "
+    "events, and ends with `event: error` (data: {\"detail\": ...}) when the token expires, is signed out or "
+    f"revoked (checked every {TOKEN_CHECK_SECONDS:g} s), or with `event: overflow` (data: {{\"detail\": ...}}) when "
+    f"more than {QUEUE_LIMIT:,} events wait for a client that reads too slowly: reconnect with `Last-Event-ID` "
+    "to resume.")
 
 
 class EventsPage(TypedDict):
@@ -98,31 +99,55 @@ async def stream(request: Request, who: Who, ctx: Ctx,
                  last_event_id: Annotated[str | None, Header(max_length=40)] = None) -> StreamingResponse:
     chosen = parse_types(types)
     start = _resume_point(after, last_event_id)
-    return StreamingResponse(_sse(request, ctx, who, request.state.token, start, chosen), media_type="text/event-stream",
+    return StreamingResponse(_sse(ctx, who, request.state.token, start, chosen), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-async def _sse(request: Request, ctx: Context, who: Principal, token: str, cursor: int,
-               types: tuple[str, ...]) -> AsyncIterator[bytes]:
+async def _sse(ctx: Context, who: Principal, token: str, cursor: int, types: tuple[str, ...]) -> AsyncIterator[bytes]:
+    """Catch up from the log on its own, then take the process's live log (``adapters.integrations.live``): each event
+    once, in log order. The stream subscribes to the live log before its last read from the log and drops the live
+    events that read already sent, so nothing falls between the two; one that fell behind catches up again."""
     yield b"retry: 1000\n\n"
-    quiet = 0.0
-    while not ctx.stopping.is_set() and not await request.is_disconnected():
-        try:
-            await run_in_threadpool(ctx.authenticate, token)  # the stream ends when the token expires
-            page = await run_in_threadpool(ctx.feed.page, who.actor, cursor, 500, types)
-        except NimrsError as error:
-            yield b"event: error\ndata: " + orjson.dumps({"detail": error.message}) + b"\n\n"
-            return
-        for event in page.events:
-            yield b"id: %d\nevent: %s\ndata: %s\n\n" % (event["position"], event["type"].encode(), orjson.dumps(event))
-        cursor = page.next
-        if page.has_more:
-            continue
-        await asyncio.sleep(STREAM_POLL_SECONDS)
-        quiet = 0.0 if page.events else quiet + STREAM_POLL_SECONDS
-        if quiet >= HEARTBEAT_SECONDS:
-            quiet = 0.0
-            yield b": keep-alive\n\n"
+    live, loop = ctx.live, asyncio.get_running_loop()
+    stream = live.subscribe(who.actor, types, token)
+    try:
+        while stream.ending is None:
+            if stream.behind:
+                live.unsubscribe(stream)
+                stream = live.subscribe(who.actor, types, token)
+            try:
+                page = await run_in_threadpool(ctx.feed.page, who.actor, cursor, 500, types)
+            except NimrsError as error:
+                yield end_frame("error", error.message)
+                return
+            if page.events:
+                stream.sending = True
+                yield b"".join(sse_frame(event) for event in page.events)
+                stream.sending = False
+                stream.sent(loop.time())
+            cursor = page.next
+            if page.has_more or stream.behind:
+                continue
+            while stream.ending is None and not stream.behind:  # caught up: live
+                events = await stream.next()
+                if events is None:
+                    yield b": keep-alive\n\n"
+                    stream.sent(loop.time())
+                    continue
+                fresh = [event for event in events if event.position > cursor]
+                if not fresh:
+                    continue
+                cursor = fresh[-1].position
+                stream.sending = True
+                yield b"".join(event.frame for event in fresh)
+                stream.sending = False
+                stream.sent(loop.time())
+                # Recorded once every stream has had its turn: the audit waits a moment, the delivery does not.
+                loop.call_soon(ctx.feed.shown, who.actor, [(e.entry.event["subject"], e.entry.facility) for e in fresh])
+        if stream.ending:  # b"": the server is stopping, nothing to say
+            yield stream.ending
+    finally:
+        live.unsubscribe(stream)
 
 
 @router.post("/webhooks", status_code=201, summary="Subscribe a URL to events (security administrators)",

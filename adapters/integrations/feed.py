@@ -14,7 +14,7 @@ decoded and upcast first, so ``data`` always has the current schema.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,6 +93,29 @@ class FeedPage:
     has_more: bool
 
 
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """A stored event decoded once for every reader (the live stream's, the webhooks'), with what they filter on."""
+
+    event: CloudEvent
+    topic: str
+    facility: str  # the incident's: its events' actors act in its facility
+
+    def shown_to(self, facility: str | None, topics: Collection[str]) -> bool:
+        """Whether a reader of ``facility`` (None: every facility) who chose ``topics`` (empty: all) gets it."""
+        return (facility is None or self.facility == facility) and (not topics or self.topic in topics)
+
+
+def topics_of(types: Iterable[str]) -> frozenset[str]:
+    """The stored topics that CloudEvents types select (every version of a type selects its topic)."""
+    return frozenset(TOPIC_OF[t] for t in types)
+
+
+def facility_seen_by(actor: Actor) -> str | None:
+    """Whose events ``actor`` reads: its facility's, or every facility's (None) for a state reviewer."""
+    return None if actor.state_reviewer else actor.facility
+
+
 class Feed:
     def __init__(self, store: IncidentStore, *, reads: ReadRecorder = NOT_RECORDED, clock: Clock = utc_now) -> None:
         self.reads = reads  # a page's events are their incidents' content: each incident in it is read
@@ -106,10 +129,25 @@ class Feed:
         """Up to ``limit`` events after the cursor that ``actor`` may read (its facility; every one for a state
         reviewer); each incident with events in the page is recorded as read."""
         page = self._page(actor, after, limit, types)
-        if page.events:  # an event's actor acted in its own facility: the incident's
-            self.reads.record(reads_of(actor, ReadView.FEED, ((e["subject"], e["data"]["actor"]["facility"])
-                                                               for e in page.events), self.clock()))
+        self.shown(actor, ((e["subject"], e["data"]["actor"]["facility"]) for e in page.events))
         return page
+
+    def shown(self, actor: Actor, incidents: Iterable[tuple[str, str]]) -> None:
+        """Record that ``actor`` was shown events of these (incident id, facility): each incident is read."""
+        reads = reads_of(actor, ReadView.FEED, incidents, self.clock())
+        if reads:
+            self.reads.record(reads)
+
+    def entries(self, after: int, limit: int) -> tuple[list[LogEntry], int]:
+        """Up to ``limit`` stored events after the cursor, every facility's and type's, each decoded once, and the
+        position of the last one (``after`` if none). Nobody is checked and no read is recorded: the callers show
+        each reader its own (``LogEntry.shown_to``) and record that reader's reads (``shown``)."""
+        entries = []
+        for row in self._select(after, limit, ()):
+            event = self.cloud_event(row, None)
+            assert event is not None  # no facility asked: every event is returned
+            entries.append(LogEntry(event, row[3], event["data"]["actor"]["facility"]))
+        return entries, entries[-1].event["position"] if entries else after
 
     def _page(self, actor: Actor, after: int, limit: int, types: Sequence[str]) -> FeedPage:
         require_level(actor, Action.READ)
@@ -117,8 +155,8 @@ class Feed:
             raise ValidationFailed(f"after must be a cursor (0 or more), got {after}")
         if not 1 <= limit <= MAX_LIMIT:
             raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-        facility = None if actor.state_reviewer else actor.facility
-        topics = [TOPIC_OF[t] for t in types]
+        facility = facility_seen_by(actor)
+        topics = sorted(topics_of(types))
         events: list[CloudEvent] = []
         cursor = after
         for _ in range(SCAN_FACTOR):

@@ -1,7 +1,7 @@
 """The webhook delivery worker (``nimrs webhooks run``): one asyncio task per subscription.
 
-Each round copies new matching events into every subscription's queue (``DeliveryQueue.enqueue``),
-and each subscription's task sends its oldest pending delivery, signed as Standard Webhooks
+Each round reads the new events once and copies those each subscription matches into its queue
+(``DeliveryQueue.enqueue``), and each subscription's task sends its oldest pending delivery, signed as Standard Webhooks
 specifies. A failure (a non-2xx answer, a timeout, a refused connection) is retried after the
 backoff; after ``max_attempts`` the delivery is dead-lettered and the next one goes. All of it
 is in the database, so a restarted worker carries on where the last one stopped; a delivery
@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import httpx
 
 from adapters.integrations.destinations import Destinations
-from adapters.integrations.feed import Feed
+from adapters.integrations.feed import Feed, facility_seen_by, topics_of
 from adapters.integrations.webhooks import sign
 from domain.clock import Clock, utc_now
 from domain.errors import ValidationFailed
@@ -73,24 +73,39 @@ class WebhookWorker:
 
     def fan_out(self, subscription: Subscription) -> int:
         """Copy the events after the subscription's cursor into its queue; how many were queued."""
+        return self.fan_out_all([subscription])
+
+    def fan_out_all(self, subscriptions: Sequence[Subscription]) -> int:
+        """Copy the events after each subscription's cursor into its queue (its reader's facility, its types),
+        reading and decoding the log once for all of them; how many were queued."""
         queued = 0
-        while True:
-            page = self.feed.page(subscription.reader, subscription.cursor, self.policy.batch, subscription.types)
-            if page.next == subscription.cursor or not self.store.enqueue(subscription, page.events, page.next,
-                                                                          self.clock()):
-                return queued  # nothing new, or another worker moved the cursor first
-            queued += len(page.events)
-            subscription = replace(subscription, cursor=page.next)
-            if not page.has_more:
+        behind = list(subscriptions)
+        while behind:
+            entries, last = self.feed.entries(min(s.cursor for s in behind), self.policy.batch)
+            still = []
+            for subscription in behind:
+                if subscription.cursor >= last:
+                    still.append(subscription)
+                    continue
+                facility, topics = facility_seen_by(subscription.reader), topics_of(subscription.types)
+                events = [entry.event for entry in entries
+                          if entry.event["position"] > subscription.cursor and entry.shown_to(facility, topics)]
+                if not self.store.enqueue(subscription, events, last, self.clock()):
+                    continue  # another worker moved the cursor first
+                self.feed.shown(subscription.reader, ((e["subject"], e["data"]["actor"]["facility"]) for e in events))
+                queued += len(events)
+                still.append(replace(subscription, cursor=last))
+            if len(entries) < self.policy.batch:
                 return queued
+            behind = still
+        return queued
 
     async def run(self, stop: asyncio.Event) -> None:
         tasks: dict[str, asyncio.Task[None]] = {}
         try:
             while not stop.is_set():
                 active = await asyncio.to_thread(self.store.active)
-                for subscription in active:
-                    await asyncio.to_thread(self.fan_out, subscription)
+                await asyncio.to_thread(self.fan_out_all, active)
                 current = {s.subscription_id: s for s in active}
                 for gone in set(tasks) - set(current):
                     tasks.pop(gone).cancel()

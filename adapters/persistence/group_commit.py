@@ -27,6 +27,12 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 # take turns instead (measured 10-15% more commands/s than SQLite's busy back-off). A round of saves takes it too.
 SQLITE_WRITE_TURN = threading.Lock()
 
+# The most events one round writes together (a save with more is written alone). Past a few megabytes in one insert,
+# psycopg's pipeline can hang for good with the events table locked (psycopg/psycopg#685): ten concurrent bulk
+# deliveries of 1,000 reports grouped into one round did. A delivery of 1,000 (workflows.service.MAX_BULK_REPORTS)
+# is known to be safe.
+ROUND_EVENTS = 1000
+
 # A save's outcome: its events' positions in the log, or the error that refused it alone.
 Outcome = Sequence[int] | None | IntegrityError
 WriteTogether = Callable[[list[StoredEvent]], Sequence[int] | None]
@@ -65,6 +71,8 @@ class GroupCommit:
         self._leading = False
         self.rounds = 0  # rounds written, and saves in them: how well saves were grouped
         self.saves = 0
+        # Called after each round that committed something (the live stream's reader is woken so): quick, no I/O.
+        self.after_round: list[Callable[[], None]] = []
 
     @property
     def waiting(self) -> int:
@@ -87,7 +95,7 @@ class GroupCommit:
 
     def _lead_round(self) -> None:
         with self._lock:
-            saves, self._waiting = self._waiting, []
+            saves = self._next_round()
         try:
             self._write(saves)
         except BaseException as error:  # the round as a whole failed (the database is gone, the lock timed out)
@@ -103,6 +111,20 @@ class GroupCommit:
                     self._leading = False
             for save in saves:
                 save.done.set()
+        if any(save.error is None for save in saves):
+            for call in self.after_round:
+                call()
+
+    def _next_round(self) -> list[_Save]:
+        """The saves waiting, oldest first (the leader's own first), up to ``ROUND_EVENTS`` events (at least one save):
+        the rest wait for the next round."""
+        taken, events = 0, 0
+        for save in self._waiting:
+            if taken and events + len(save.events) > ROUND_EVENTS:
+                break
+            taken, events = taken + 1, events + len(save.events)
+        saves, self._waiting = self._waiting[:taken], self._waiting[taken:]
+        return saves
 
     def _write(self, saves: list[_Save]) -> None:
         together = [event for save in saves for event in save.events]

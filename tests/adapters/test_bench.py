@@ -106,3 +106,19 @@ def test_bench_cli_times_each_command_as_its_own_process() -> None:
     assert figures["cli_show_seconds"] > figures["python_startup_seconds"]  # a real command ran, not only Python
     assert set(figures["targets_met"]) == set(CLI_TARGETS)
     assert all(isinstance(met, bool) for met in figures["targets_met"].values())
+
+
+def test_bench_stream_times_every_delivery_to_every_open_stream() -> None:
+    from adapters.tooling.bench_stream import TARGETS as STREAM_TARGETS
+    from adapters.tooling.bench_stream import run_stream_bench
+
+    figures = run_stream_bench("sqlite", clients=20, idle_seconds=1, writes=3)
+    assert figures["clients"] == 20
+    assert figures["deliveries"] == 20 * 3 and figures["deliveries_missing"] == 0  # each write reached each stream
+    assert 0 < figures["delivery_p50_ms"] <= figures["delivery_p95_ms"] <= figures["delivery_max_ms"] < 10_000
+    assert figures["idle_cpu_percent"] >= 0 and figures["idle_cpu_percent_without_streams"] >= 0
+    assert figures["incident_get_p95_ms"] > 0 and figures["incident_get_p95_ms_without_streams"] > 0
+    assert figures["incident_get_ratio"] == pytest.approx(
+        figures["incident_get_p95_ms"] / figures["incident_get_p95_ms_without_streams"], rel=0.01)
+    assert set(figures["targets_met"]) == set(STREAM_TARGETS)
+    assert all(isinstance(met, bool) for met in figures["targets_met"].values())

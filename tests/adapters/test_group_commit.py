@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -15,8 +16,9 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from adapters.bootstrap import open_service
-from adapters.persistence.group_commit import GroupCommit
+from adapters.persistence.group_commit import ROUND_EVENTS, GroupCommit
 from adapters.settings import load_settings
+from adapters.tooling.samples import vpcr_report
 from domain.errors import Conflict
 from tests.conftest import CHARTS_ONLY_SUITE, L2, FakeClock
 from workflows.service import IncidentService
@@ -175,3 +177,29 @@ def test_concurrent_edits_of_one_incident_from_two_processes_without_a_version_a
     assert not [r for r in results if isinstance(r, Exception)]
     events = list(service.store.repository.event_store.get(incident_id))
     assert len(events) == 1 + len(edits) and [e.originator_version for e in events] == list(range(1, 26))
+
+
+def test_a_round_writes_at_most_round_events_and_the_rest_wait_for_the_next(service: IncidentService) -> None:
+    """Ten bulk deliveries waiting at once are not written as one 10,000-report insert (psycopg/psycopg#685)."""
+    now = service.clock()
+    deliveries = [[vpcr_report(f"R{n}-{k:04}", now - timedelta(hours=1)) for k in range(ROUND_EVENTS // 2)]
+                  for n in range(5)]
+    group = group_of(service)
+    rounds, saves = group.rounds, group.saves
+    biggest: list[int] = []
+    write_together = group._write_together
+
+    def measured(events: Any) -> Any:
+        biggest.append(len(events))
+        return write_together(events)
+
+    group._write_together = measured  # type: ignore[method-assign]
+    try:
+        with first_round_held_until(group, waiting=4):
+            results = run_together(*(lambda d=d: service.receive_vpcr_reports(L2, d) for d in deliveries))
+    finally:
+        group._write_together = write_together  # type: ignore[method-assign]
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert max(biggest) <= ROUND_EVENTS and group.saves - saves == 5
+    assert group.rounds - rounds == 3  # the first alone, then two of the four that waited, then the other two
+    assert all(service.load(r.incident_id).version == 1 for d in deliveries for r in d)

@@ -230,3 +230,16 @@ def test_a_body_past_the_limit_is_refused_with_413_before_it_is_read_and_changes
     other = api("l2").post("/vpcr-reports", content=chunks(), headers={"Content-Type": "application/octet-stream"})
     assert other.status_code < 500
     assert api("l2").get("/jc-queue").json()["incidents"] == before
+
+
+def test_a_form_past_a_mebibyte_and_json_nested_too_deeply_are_refused_with_4xx(api: Api) -> None:
+    form = api.anonymous.post("/web/sign-in", content=b"a=b&" * (2 ** 20 // 4 + 1),
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 413 and "larger than 1 MiB" in form.json()["detail"]
+    for escaped in (b'"\\u0041"', b'"a"'):  # the guard parses bodies with an escape; FastAPI the others
+        deep = b"[" * 5000 + escaped + b"]" * 5000
+        for user, path in ((None, "/auth/token"), ("l2", "/incidents")):
+            client = api(user) if user else api.anonymous
+            answer = client.post(path, content=deep, headers={"Content-Type": "application/json"})
+            assert 400 <= answer.status_code < 500, (path, answer.status_code, answer.text[:200])
+            assert answer.headers["content-type"] == "application/problem+json"
