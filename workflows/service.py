@@ -321,16 +321,27 @@ class IncidentService:
                     raise StaleVersion(f"incident {incident_id} is at version {incident.version}, not "
                                        f"{_named(expected_version)}; reload it and try again")
                 command(incident, self.clock())  # the aggregate checks its lifecycle and refuses before recording
+                decided = incident.collect_events()
                 try:
-                    self.store.save(incident)
+                    self.store.save(*decided)
                     return incident
                 except IntegrityError:
+                    if self._stored_already(incident_id, decided):
+                        return incident  # it was saved, and only the answer was lost (the store retried the commit)
                     # Another process saved it meanwhile. With a version named, the user decides; without one,
                     # decide again on what is there now (the lifecycle may now refuse: that is the real conflict).
                     if expected_version is not None or attempt == ATTEMPTS_WITHOUT_PRECONDITION:
                         raise _conflict() from None
                     time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * 2 ** attempt))  # noqa: S311 - jitter, not secrets
         raise AssertionError("unreachable")
+
+    def _stored_already(self, incident_id: UUID, decided: Sequence[Any]) -> bool:
+        """Whether the events at the versions just refused are these very events (same time, actor and fields)."""
+        if not decided:
+            return False
+        stored = list(self.store.repository.event_store.get(incident_id, gt=decided[0].originator_version - 1,
+                                                            lte=decided[-1].originator_version))
+        return stored == list(decided)
 
     def _save(self, *incidents: Incident) -> None:
         try:

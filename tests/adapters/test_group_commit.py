@@ -203,3 +203,22 @@ def test_a_round_writes_at_most_round_events_and_the_rest_wait_for_the_next(serv
     assert max(biggest) <= ROUND_EVENTS and group.saves - saves == 5
     assert group.rounds - rounds == 3  # the first alone, then two of the four that waited, then the other two
     assert all(service.load(r.incident_id).version == 1 for d in deliveries for r in d)
+
+
+def test_a_save_whose_answer_was_lost_is_not_applied_twice(service: IncidentService) -> None:
+    """The commit happened but its answer was lost, and the store's retry met its own rows (IntegrityError): the
+    command is done, not decided again on top of itself."""
+    (incident_id,) = drafts(service, 1)
+    save = service.store.save
+
+    def answer_lost(*items: Any) -> Any:
+        save(*items)
+        raise IntegrityError("the retried insert met the rows its lost commit wrote")
+
+    service.store.save = answer_lost  # type: ignore[method-assign]
+    try:
+        saved = service.record_details(L2, incident_id, "staff", {"staff_involved": ["S-9"]}, expected_version=1)
+    finally:
+        service.store.save = save  # type: ignore[method-assign]
+    events = list(service.store.repository.event_store.get(incident_id))
+    assert saved.version == 2 and [type(e).__name__ for e in events] == ["CreatedDirectly", "DetailsRecorded"]
