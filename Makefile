@@ -58,6 +58,12 @@ bench: setup  ## benchmark figures for docs/performance.md (takes minutes; needs
 	$(BIN)/nimrs bench core --store sqlite --json
 	$(BIN)/nimrs bench core --store postgres --json
 	$(BIN)/nimrs bench http --store sqlite --json
+	$(BIN)/nimrs bench http --store postgres --workers 2 --json
+	$(BIN)/nimrs bench load --store sqlite --json
+	$(BIN)/nimrs bench load --store postgres --json
+	$(BIN)/nimrs bench stream --clients 500 --json
+	$(BIN)/nimrs bench cli --json
+	$(BIN)/nimrs bench projections --store sqlite --json
 	$(BIN)/nimrs bench web --store sqlite --json
 
 clean:  ## remove .venv, caches and the SQLite files the commands write

@@ -162,34 +162,36 @@ def load(service: IncidentService, baseline: Baseline) -> dict[str, float]:
     return {"load_ratio": mine / theirs, "load_us": mine * 1e6, "baseline_load_us": theirs * 1e6}
 
 
-def grouped_commands(service: IncidentService, threads: int = 16, seconds: float = 2.0) -> dict[str, float]:
-    """Commands per second from ``threads`` threads at once, each on its own drafts (their saves share transactions:
-    adapters/persistence/group_commit.py), over one thread's, in this process: what grouping gains below HTTP."""
-    drafts = _drafts(service, threads * 2, f"GROUP-{uuid.uuid4().hex[:8]}")
+def grouped_commands(service: IncidentService, threads: int = 16, drafts_per_thread: int = 4,
+                     commands_per_draft: int = 4, rounds: int = 3) -> dict[str, float]:
+    """Commands per second from ``threads`` threads at once (their saves share transactions:
+    adapters/persistence/group_commit.py) over one thread's, in this process, below HTTP. Each side has its own
+    drafts, as many, and does as many commands on each in each round (rounds alternate): their histories grow alike."""
+    count = threads * drafts_per_thread
+    alone_drafts = _drafts(service, count, f"ALONE-{uuid.uuid4().hex[:8]}")
+    together_drafts = _drafts(service, count, f"TOGETHER-{uuid.uuid4().hex[:8]}")
 
-    def rate(writers: int) -> float:
-        done, stop = [0] * writers, threading.Event()
-
+    def rate(drafts: list[uuid.UUID], writers: int) -> float:
         def write(number: int) -> None:
             mine = drafts[number::writers]
-            while not stop.is_set():
-                service.record_details(EDITOR, mine[done[number] % len(mine)], "narrative",
-                                       {"narrative": f"Grouped {number}-{done[number]}"})
-                done[number] += 1
+            for n in range(commands_per_draft * len(mine)):
+                service.record_details(EDITOR, mine[n % len(mine)], "narrative",
+                                       {"narrative": f"Grouped {uuid.uuid4().hex}"})
 
         workers = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
         started = time.perf_counter()
         for worker in workers:
             worker.start()
-        time.sleep(seconds)
-        stop.set()
         for worker in workers:
             worker.join()
-        return sum(done) / (time.perf_counter() - started)
+        return count * commands_per_draft / (time.perf_counter() - started)
 
-    alone, together = statistics.median(rate(1) for _ in range(3)), statistics.median(rate(threads) for _ in range(3))
-    return {"group_commit_speedup": together / alone, "in_process_commands_per_s": together,
-            "one_thread_commands_per_s": alone}
+    alone, together = [], []
+    for _ in range(rounds):
+        alone.append(rate(alone_drafts, 1))
+        together.append(rate(together_drafts, threads))
+    one, many = statistics.median(alone), statistics.median(together)
+    return {"group_commit_speedup": many / one, "in_process_commands_per_s": many, "one_thread_commands_per_s": one}
 
 
 def bulk_import(service: IncidentService, reports: int) -> dict[str, float]:
@@ -210,7 +212,7 @@ def bulk_import(service: IncidentService, reports: int) -> dict[str, float]:
             "single_reports_per_s": reports / single_seconds}
 
 
-def run_core_bench(store: str, reports: int = 10_000, grouped_seconds: float = 2.0) -> dict[str, Any]:
+def run_core_bench(store: str, reports: int = 10_000, grouped_rounds: int = 3) -> dict[str, Any]:
     with bench_database(store) as url:
         settings = load_settings({"NIMRS_DATABASE_URL": url})
         service = open_service(settings, clock=lambda: datetime.now(timezone.utc))
@@ -221,7 +223,7 @@ def run_core_bench(store: str, reports: int = 10_000, grouped_seconds: float = 2
             figures: dict[str, Any] = {"store": store, "reports": reports}
             figures |= command_path(service, baseline, peer)
             figures |= load(service, baseline)
-            figures |= grouped_commands(service, seconds=grouped_seconds)
+            figures |= grouped_commands(service, rounds=grouped_rounds)
             figures |= bulk_import(service, reports)
         finally:
             service.store.close()
