@@ -24,7 +24,7 @@ from adapters.tooling.bench_http import free_port
 from adapters.tooling.samples import vpcr_report
 from domain.errors import NotFound
 from tests.conftest import CHARTS_ONLY_SUITE, L2
-from tests.http.support import PASSWORD
+from tests.http.support import PASSWORD, wait_until_serving
 from workflows.service import IncidentService
 
 EDITORS, DELIVERERS, REPORTS_PER_DELIVERY = 16, 4, 3
@@ -55,15 +55,7 @@ def server(database_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes], di
     process = subprocess.Popen([NIMRS, "serve", "--port", str(port), "--no-projector"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline and process.poll() is None, "the server did not start"
-        time.sleep(0.1)
+    wait_until_serving(base, process)
     yield base, process, env
     if process.poll() is None:
         process.kill()

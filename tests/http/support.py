@@ -108,15 +108,7 @@ def workers_server(database_url: str, workers: int = 2, environ: dict[str, str] 
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "the server did not start"
-            time.sleep(0.1)
+        wait_until_serving(base, process, seconds=60)
         yield base
     finally:
         process.terminate()
@@ -127,6 +119,19 @@ def workers_server(database_url: str, workers: int = 2, environ: dict[str, str] 
             process.wait(5)
         errors = process.stderr.read() if process.stderr else ""
         assert "Traceback" not in errors, errors
+
+
+def wait_until_serving(base: str, process: subprocess.Popen[Any], seconds: float = 30) -> None:
+    """Until ``process``, a `nimrs serve` at ``base``, answers ``/health``; it must not exit first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline and process.poll() is None, "the server did not start"
+        time.sleep(0.1)
 
 
 def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:

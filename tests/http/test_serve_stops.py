@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from adapters.tooling.bench_http import free_port
-from tests.http.support import PASSWORD
+from tests.http.support import PASSWORD, wait_until_serving
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
@@ -29,15 +29,7 @@ def test_serve_stops_within_seconds_with_a_stream_open(tmp_path: Path, stop: sig
                               stderr=subprocess.PIPE, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+        wait_until_serving(base, server)
         token = httpx.post(f"{base}/auth/token", json={"username": "u1", "password": PASSWORD}).json()["access_token"]
         ended = threading.Event()
 
