@@ -96,6 +96,13 @@ def free_port() -> int:
 @contextmanager
 def server(factory: str, url: str, module: str = __name__, workers: int = 1) -> Iterator[int]:
     """A uvicorn process (``workers`` of them) serving ``module:factory`` on ``url``'s store; its port."""
+    with serving(factory, url, module, workers) as (port, _):
+        yield port
+
+
+@contextmanager
+def serving(factory: str, url: str, module: str = __name__, workers: int = 1) -> Iterator[tuple[int, int]]:
+    """As ``server``; its port and its process id."""
     port = free_port()
     env = {**os.environ, "NIMRS_DATABASE_URL": url}
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", f"{module}:{factory}", "--factory",
@@ -111,7 +118,7 @@ def server(factory: str, url: str, module: str = __name__, workers: int = 1) -> 
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError(f"the {factory} server did not start") from None
                 time.sleep(0.1)
-        yield port
+        yield port, process.pid
     finally:
         process.terminate()
         process.wait(timeout=15)

@@ -18,11 +18,8 @@ import os
 import re
 import resource
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +29,7 @@ import orjson
 from adapters.bootstrap import Runtime
 from adapters.settings import load_settings
 from adapters.tooling.bench import bench_database
-from adapters.tooling.bench_http import free_port
+from adapters.tooling.bench_http import serving
 from domain.actor import Actor
 from domain.vocabulary import Level
 
@@ -48,29 +45,10 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 # -- the server ------------------------------------------------------------------------------------------
 
-@contextmanager
-def server(url: str) -> Iterator[tuple[int, int]]:
+def server(url: str) -> AbstractContextManager[tuple[int, int]]:
     """``nimrs serve``'s app (projector and sealer threads included) in a uvicorn process on ``url``'s store: its
     port and process id."""
-    port = free_port()
-    env = {**os.environ, "NIMRS_DATABASE_URL": url}
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "adapters.http.app:app_from_environment", "--factory",
-                                "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.1)
-        yield port, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    return serving("app_from_environment", url, module="adapters.http.app")
 
 
 def cpu_seconds(pid: int) -> float:
